@@ -1,0 +1,1 @@
+"""Accounting: recording router sessions, closing stale ones, finding overruns."""

@@ -1,0 +1,128 @@
+"""`cautiva point`: add, list, show and rotate the secrets of Wi-Fi points."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from cautiva.cli.main import run_async
+from cautiva.cli.output import emit, emit_table
+from cautiva.database import transaction
+from cautiva.models import NasType, Point
+from cautiva.points import service
+from cautiva.runtime import Runtime
+
+JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+
+
+def point_record(point: Point, *, with_secrets: bool) -> dict[str, Any]:
+    """Return a point as a plain record (secrets only when asked for)."""
+    record: dict[str, Any] = {
+        "id": point.id,
+        "name": point.name,
+        "nas_id": point.nas_id,
+        "nas_type": point.nas_type,
+        "active": point.active,
+        "fixed_address": point.fixed_address,
+        "coa_port": point.coa_port,
+        "require_message_authenticator": point.require_message_authenticator,
+        "department": point.department,
+        "municipality": point.municipality,
+        "site_type": point.site_type,
+        "latitude": point.latitude,
+        "longitude": point.longitude,
+        "created_at": point.created_at,
+    }
+    if with_secrets:
+        record["secret"] = point.radius_secret
+        record["uam_secret"] = point.uam_secret
+    return record
+
+
+@click.group()
+def point() -> None:
+    """Manage Wi-Fi points."""
+
+
+@point.command()
+@click.option("--name", required=True, help="A name people recognise.")
+@click.option("--nas-id", required=True, help="The router's NAS-Identifier (RouterOS identity).")
+@click.option(
+    "--nas-type", required=True, type=click.Choice([t.value for t in NasType]), help="Router kind."
+)
+@click.option("--secret", help="RADIUS secret (16+ characters); generated when left out.")
+@click.option("--ip", "fixed_address", help="Fixed source address the router must send from.")
+@click.option("--department", help="Department (adm1).")
+@click.option("--municipality", help="Municipality (adm2).")
+@click.option("--site-type", help="terminal, border, road, service point...")
+@JSON_OPTION
+def add(
+    name: str,
+    nas_id: str,
+    nas_type: str,
+    secret: str | None,
+    fixed_address: str | None,
+    department: str | None,
+    municipality: str | None,
+    site_type: str | None,
+    as_json: bool,
+) -> None:
+    """Add a point and print its secrets."""
+    new = service.NewPoint(
+        name=name,
+        nas_id=nas_id,
+        nas_type=NasType(nas_type),
+        secret=secret,
+        fixed_address=fixed_address,
+        department=department,
+        municipality=municipality,
+        site_type=site_type,
+    )
+
+    async def work(runtime: Runtime) -> dict[str, Any]:
+        async with transaction(runtime.sessions) as session:
+            return point_record(await service.add_point(session, new=new), with_secrets=True)
+
+    emit(run_async(work), as_json=as_json)
+
+
+@point.command("list")
+@JSON_OPTION
+def list_(as_json: bool) -> None:
+    """List every point."""
+
+    async def work(runtime: Runtime) -> list[dict[str, Any]]:
+        async with transaction(runtime.sessions) as session:
+            points = await service.list_points(session)
+            return [point_record(p, with_secrets=False) for p in points]
+
+    emit_table(run_async(work), ["id", "nas_id", "nas_type", "name", "active"], as_json=as_json)
+
+
+@point.command()
+@click.argument("ref")
+@JSON_OPTION
+def show(ref: str, as_json: bool) -> None:
+    """Show one point (by id or NAS-Identifier), secrets included."""
+
+    async def work(runtime: Runtime) -> dict[str, Any]:
+        async with transaction(runtime.sessions) as session:
+            return point_record(await service.get_point(session, ref=ref), with_secrets=True)
+
+    emit(run_async(work), as_json=as_json)
+
+
+@point.command("rotate-secret")
+@click.argument("ref")
+@click.option("--secret", help="The new secret; generated when left out.")
+@JSON_OPTION
+def rotate_secret(ref: str, secret: str | None, as_json: bool) -> None:
+    """Give a point a new RADIUS secret and print it (update the router too)."""
+
+    async def work(runtime: Runtime) -> dict[str, Any]:
+        async with transaction(runtime.sessions) as session:
+            rotated = await service.rotate_secret(session, ref=ref, secret=secret)
+            return {"id": rotated.id, "nas_id": rotated.nas_id, "secret": rotated.radius_secret}
+
+    emit(run_async(work), as_json=as_json)

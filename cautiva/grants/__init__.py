@@ -1,0 +1,1 @@
+"""Grants: issuing the one-time credential and deciding logins with it."""

@@ -1,0 +1,148 @@
+"""Issuing grants and deciding logins with them under the session policy."""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from cautiva.credentials import grant_password, new_username
+from cautiva.errors import InvalidInput
+from cautiva.grants.repository import GrantRepository
+from cautiva.macs import normalise_mac
+from cautiva.models import Grant, Point
+from cautiva.policy import (
+    Accept,
+    Decision,
+    GrantView,
+    PointView,
+    SessionRules,
+    decide,
+    used_seconds,
+)
+
+MAX_GRANTS_PER_CALL = 10000
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedGrant:
+    """A credential as handed to the person's browser or to a technician."""
+
+    id: int
+    username: str
+    password: str
+    seconds: int
+    login_deadline: datetime
+    mac: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class LoginAttempt:
+    """An Access-Request whose password the edge has already checked."""
+
+    point: PointView
+    username: str
+    mac: str | None
+
+
+async def issue_grants(
+    session: AsyncSession,
+    *,
+    point: Point,
+    secret_key: str,
+    rules: SessionRules,
+    login_window: int,
+    now: datetime,
+    mac: str | None = None,
+    person_key: str | None = None,
+    count: int = 1,
+) -> list[IssuedGrant]:
+    """Issue `count` grants for one session at `point` (bound to `mac` when given)."""
+    if not point.active:
+        raise InvalidInput(f"point {point.nas_id!r} is retired")
+    if not 1 <= count <= MAX_GRANTS_PER_CALL:
+        raise InvalidInput(f"count must be between 1 and {MAX_GRANTS_PER_CALL}")
+    bound_mac = None
+    if mac:
+        bound_mac = normalise_mac(mac)
+        if bound_mac is None:
+            raise InvalidInput(f"not a MAC address: {mac!r}")
+    deadline = now + timedelta(seconds=login_window)
+    grants = [
+        Grant(
+            username=new_username(),
+            point_id=point.id,
+            mac=bound_mac,
+            person_key=person_key,
+            seconds_allowed=rules.limit,
+            issued_at=now,
+            login_deadline=deadline,
+        )
+        for _ in range(count)
+    ]
+    await GrantRepository(session).add_all(grants)
+    return [
+        IssuedGrant(
+            id=grant.id,
+            username=grant.username,
+            password=grant_password(secret_key, grant.username),
+            seconds=grant.seconds_allowed,
+            login_deadline=deadline,
+            mac=bound_mac,
+        )
+        for grant in grants
+    ]
+
+
+def password_matches(secret_key: str, username: str, password: str) -> bool:
+    """Return True when `password` is the grant password of `username` (constant time)."""
+    return hmac.compare_digest(grant_password(secret_key, username), password)
+
+
+def grant_view(grant: Grant) -> GrantView:
+    """Return the policy's view of a grant."""
+    return GrantView(
+        id=grant.id,
+        point_id=grant.point_id,
+        mac=grant.mac,
+        seconds_allowed=grant.seconds_allowed,
+        login_deadline=grant.login_deadline,
+        first_login_at=grant.first_login_at,
+        revoked_at=grant.revoked_at,
+    )
+
+
+async def authorize_many(
+    session: AsyncSession,
+    *,
+    attempts: Sequence[LoginAttempt],
+    now: datetime,
+    rules: SessionRules,
+) -> list[Decision]:
+    """Decide a batch of logins in one round of queries; binds MACs and marks first logins."""
+    repository = GrantRepository(session)
+    grants = await repository.by_usernames({attempt.username for attempt in attempts})
+    usage = await repository.usage_by_grant([grant.id for grant in grants.values()])
+    views = {username: grant_view(grant) for username, grant in grants.items()}
+    decisions: list[Decision] = []
+    for attempt in attempts:
+        view = views.get(attempt.username)
+        used = used_seconds(usage.get(view.id, ()), now) if view is not None else 0
+        decision = decide(
+            grant=view, point=attempt.point, mac=attempt.mac, used=used, now=now, rules=rules
+        )
+        decisions.append(decision)
+        if view is None or not isinstance(decision, Accept):
+            continue
+        grant = grants[attempt.username]
+        if decision.bind_mac:
+            grant.mac = attempt.mac
+        if decision.first_login:
+            grant.first_login_at = now
+        # Later attempts in the same batch must see this one's effects.
+        views[attempt.username] = replace(view, mac=grant.mac, first_login_at=grant.first_login_at)
+    await session.flush()
+    return decisions

@@ -1,0 +1,1 @@
+"""Wi-Fi points: adding, finding, rotating secrets."""

@@ -1,0 +1,124 @@
+"""Settings from the environment (prefix `CAUTIVA_`), split into nested sections."""
+
+from __future__ import annotations
+
+import secrets
+from enum import StrEnum
+from pathlib import Path
+from typing import Self
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+WEAK_SECRETS = frozenset({"", "changeme", "change-me", "secret", "testing123", "password"})
+MIN_SECRET_LENGTH = 32
+
+
+class Environment(StrEnum):
+    """Where the process runs: development relaxes the secret checks."""
+
+    DEVELOPMENT = "development"
+    PRODUCTION = "production"
+
+
+class DatabaseSettings(BaseSettings):
+    """`CAUTIVA_DATABASE_*`: where the data lives."""
+
+    model_config = SettingsConfigDict(env_prefix="CAUTIVA_DATABASE_", extra="ignore")
+
+    url: str = ""
+    echo: bool = False
+    pool_size: int = 10
+
+
+class RadiusSettings(BaseSettings):
+    """`CAUTIVA_RADIUS_*`: the RADIUS server's sockets and protections."""
+
+    model_config = SettingsConfigDict(env_prefix="CAUTIVA_RADIUS_", extra="ignore")
+
+    host: str = "0.0.0.0"
+    auth_port: int = Field(default=1812, ge=0, le=65535)
+    acct_port: int = Field(default=1813, ge=0, le=65535)
+    # RFC 2865 leaves the delay to the server; FreeRADIUS defaults to one second.
+    reject_delay: float = Field(default=1.0, ge=0, le=10)
+    max_attributes: int = Field(default=100, ge=10, le=1000)
+    # RFC 5080 section 2.2.2: keep replies long enough to cover the client's retransmissions.
+    duplicate_ttl: float = Field(default=30.0, gt=0)
+    duplicate_max_entries: int = Field(default=65536, ge=16)
+    point_cache_ttl: float = Field(default=5.0, ge=0)
+    batch_max: int = Field(default=128, ge=1, le=4096)
+    coa_timeout: float = Field(default=2.0, gt=0)
+    coa_retries: int = Field(default=3, ge=1, le=10)
+    sweep_interval: float = Field(default=15.0, gt=0)
+    stats_file: Path | None = None
+
+
+class PortalSettings(BaseSettings):
+    """`CAUTIVA_PORTAL_*`: the splash portal's HTTP listener."""
+
+    model_config = SettingsConfigDict(env_prefix="CAUTIVA_PORTAL_", extra="ignore")
+
+    host: str = "0.0.0.0"
+    port: int = Field(default=8000, ge=0, le=65535)
+
+
+class SessionSettings(BaseSettings):
+    """`CAUTIVA_SESSION_*`: the rules of one free session."""
+
+    model_config = SettingsConfigDict(env_prefix="CAUTIVA_SESSION_", extra="ignore")
+
+    limit: int = Field(default=3600, ge=60, le=86400)
+    idle_timeout: int = Field(default=600, ge=0, le=86400)
+    interim_interval: int = Field(default=300, ge=60, le=86400)
+    # A grant must be used for its first login within this window after it is issued.
+    login_window: int = Field(default=900, ge=30, le=86400)
+    # After its first login a grant can be used to reconnect for this long (if time is left).
+    grant_max_age: int = Field(default=86400, ge=60)
+    # How far past its time a session may run before the server sends a Disconnect-Request.
+    overrun_grace: int = Field(default=60, ge=0, le=3600)
+    # Sessions silent for this many interim intervals are closed as stale.
+    stale_intervals: float = Field(default=2.5, ge=1)
+    rate_down_kbps: int = Field(default=2048, ge=0)
+    rate_up_kbps: int = Field(default=1024, ge=0)
+
+
+class Settings(BaseSettings):
+    """All of Cautiva's settings; build one per process at start-up with `Settings()`."""
+
+    model_config = SettingsConfigDict(env_prefix="CAUTIVA_", extra="ignore")
+
+    env: Environment = Environment.DEVELOPMENT
+    data_dir: Path = Path("var")
+    # Keys the HMACs behind grant passwords and pseudonymous person keys.
+    secret_key: str = ""
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    radius: RadiusSettings = Field(default_factory=RadiusSettings)
+    portal: PortalSettings = Field(default_factory=PortalSettings)
+    session: SessionSettings = Field(default_factory=SessionSettings)
+
+    @model_validator(mode="after")
+    def _fill_defaults_and_check_secrets(self) -> Self:
+        if not self.database.url:
+            self.database.url = f"sqlite+aiosqlite:///{self.data_dir / 'cautiva.db'}"
+        if self.env is Environment.PRODUCTION:
+            if self.secret_key in WEAK_SECRETS or len(self.secret_key) < MIN_SECRET_LENGTH:
+                raise ValueError(
+                    f"CAUTIVA_SECRET_KEY must be at least {MIN_SECRET_LENGTH} random characters "
+                    "in production (generate one with: python -c "
+                    "'import secrets; print(secrets.token_hex(32))')"
+                )
+        elif not self.secret_key:
+            self.secret_key = _development_secret(self.data_dir)
+        return self
+
+
+def _development_secret(data_dir: Path) -> str:
+    """Return the development secret kept under the data folder, creating it once."""
+    path = data_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_hex(32)
+    path.write_text(value + "\n")
+    path.chmod(0o600)
+    return value

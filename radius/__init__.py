@@ -1,0 +1,1 @@
+"""Cautiva's RADIUS edge: pyrad types stay inside this package."""

@@ -1,0 +1,200 @@
+"""The RADIUS server: UDP sockets on the auth and accounting ports around the router."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Coroutine, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any, cast
+
+from pyrad.packet import AcctPacket
+
+from cautiva.accounting.service import AccountingEvent, record_many
+from cautiva.database import transaction
+from cautiva.grants.service import LoginAttempt, authorize_many
+from cautiva.models import utcnow
+from cautiva.policy import Decision
+from cautiva.runtime import Runtime
+from radius.accounting import accounting_event
+from radius.auth import AuthHandler
+from radius.batching import Batcher
+from radius.clients import ClientDirectory, RadiusClient
+from radius.dedup import DuplicateCache
+from radius.dictionary import load_dictionary
+from radius.enforcement import Enforcer
+from radius.router import Port, RadiusRouter
+from radius.stats import Stats
+
+log = logging.getLogger(__name__)
+
+
+class _Protocol(asyncio.DatagramProtocol):
+    """Hands each datagram to the router in its own task and sends the response back."""
+
+    def __init__(self, server: RadiusServer, port: Port) -> None:
+        self._server = server
+        self._port = port
+        self.transport: asyncio.DatagramTransport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        # uvloop's UDP transport does not subclass asyncio.DatagramTransport; it behaves as one.
+        self.transport = cast(asyncio.DatagramTransport, transport)
+
+    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+        self._server.spawn(self._answer(data, addr))
+
+    async def _answer(self, data: bytes, addr: tuple[str, int]) -> None:
+        response = await self._server.router.handle(data, (addr[0], addr[1]), self._port)
+        if response is None or self.transport is None:
+            return
+        transport = self.transport
+        if response.delay > 0:
+            await asyncio.sleep(response.delay)
+        if not transport.is_closing():
+            transport.sendto(response.packet, addr)
+
+
+class RadiusServer:
+    """Owns the sockets, the batchers, the enforcer and the background tasks."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        settings = runtime.settings.radius
+        self.dictionary = load_dictionary()
+        self.stats = Stats()
+        self.clients = ClientDirectory(runtime.sessions, ttl=settings.point_cache_ttl)
+        self.enforcer = Enforcer(runtime, dictionary=self.dictionary, stats=self.stats)
+        self._auth_batcher: Batcher[LoginAttempt, Decision] = Batcher(
+            self._authorize_batch, max_batch=settings.batch_max, name="auth"
+        )
+        self._acct_batcher: Batcher[AccountingEvent, None] = Batcher(
+            self._record_batch, max_batch=settings.batch_max, name="accounting"
+        )
+        self.router = RadiusRouter(
+            dictionary=self.dictionary,
+            clients=self.clients,
+            auth=AuthHandler(
+                secret_key=runtime.settings.secret_key, authorize=self._auth_batcher.submit
+            ),
+            accounting=self,
+            duplicates=DuplicateCache(
+                ttl=settings.duplicate_ttl, max_entries=settings.duplicate_max_entries
+            ),
+            stats=self.stats,
+            max_attributes=settings.max_attributes,
+            reject_delay=settings.reject_delay,
+        )
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._transports: list[asyncio.DatagramTransport] = []
+        self.addresses: dict[Port, tuple[str, int]] = {}
+        self._stats_task: asyncio.Task[None] | None = None
+        self.accepting = True
+
+    def spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        """Run a coroutine as a tracked task (so shutdown can wait for it)."""
+        if not self.accepting:
+            work.close()
+            return
+        task = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def record(
+        self, request: AcctPacket, client: RadiusClient, source: str, now: datetime
+    ) -> None:
+        """Decode an Accounting-Request and return once it is committed."""
+        event = accounting_event(request, point_id=client.view.id, source=source, now=now)
+        await self._acct_batcher.submit(event)
+
+    async def _authorize_batch(self, attempts: Sequence[LoginAttempt]) -> list[Decision]:
+        async with transaction(self.runtime.sessions) as session:
+            return await authorize_many(
+                session, attempts=attempts, now=utcnow(), rules=self.runtime.rules
+            )
+
+    async def _record_batch(self, events: Sequence[AccountingEvent]) -> list[None]:
+        async with transaction(self.runtime.sessions) as session:
+            outcome = await record_many(
+                session, events=events, now=utcnow(), rules=self.runtime.rules
+            )
+        # Committed: now it is safe to answer, and to act on what the records show.
+        if outcome.closed:
+            self.stats.count("sessions.closed_by_nas_restart", outcome.closed)
+        for target in outcome.overruns:
+            self.enforcer.schedule(target)
+        return [None] * len(events)
+
+    async def start(self) -> None:
+        """Bind both ports and start the background work."""
+        settings = self.runtime.settings.radius
+        loop = asyncio.get_running_loop()
+        self._auth_batcher.start()
+        self._acct_batcher.start()
+        for port, number in ((Port.AUTH, settings.auth_port), (Port.ACCT, settings.acct_port)):
+            transport, _ = await loop.create_datagram_endpoint(
+                lambda port=port: _Protocol(self, port),  # type: ignore[misc]
+                local_addr=(settings.host, number),
+                reuse_port=False,
+            )
+            self._transports.append(transport)
+            self.addresses[port] = transport.get_extra_info("sockname")[:2]
+        self.enforcer.start()
+        self._stats_task = loop.create_task(self._write_stats_forever())
+        log.info(
+            "cautiva radius listening on auth %s:%d and acct %s:%d",
+            *self.addresses[Port.AUTH],
+            *self.addresses[Port.ACCT],
+        )
+
+    async def stop(self) -> None:
+        """Stop reading, finish what is under way (so accounting is answered), release all."""
+        self.accepting = False
+        if self._stats_task is not None:
+            self._stats_task.cancel()
+        if self._tasks:
+            await asyncio.wait(list(self._tasks), timeout=10)
+        await self._auth_batcher.drain()
+        await self._acct_batcher.drain()
+        await self.enforcer.close()
+        for transport in self._transports:
+            transport.close()
+        self._write_stats()
+        log.info("cautiva radius stopped; counters %s", self.stats.snapshot())
+
+    @property
+    def stats_path(self) -> Path:
+        """Where the counters are written."""
+        settings = self.runtime.settings
+        return settings.radius.stats_file or settings.data_dir / "radius-stats.json"
+
+    def _write_stats(self) -> None:
+        try:
+            self.stats.write(self.stats_path)
+        except OSError as error:
+            log.warning("cannot write %s: %s", self.stats_path, error)
+
+    async def _write_stats_forever(self) -> None:
+        last: dict[str, int] = {}
+        while True:
+            await asyncio.sleep(1.0)
+            snapshot = self.stats.snapshot()
+            if snapshot != last:
+                self._write_stats()
+                last = snapshot
+
+
+async def run_radius(runtime: Runtime, stop: asyncio.Event | None = None) -> None:
+    """Run the RADIUS server until SIGTERM/SIGINT (or `stop` is set)."""
+    server = RadiusServer(runtime)
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    await server.start()
+    try:
+        await stop.wait()
+    finally:
+        await server.stop()
