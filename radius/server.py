@@ -142,6 +142,7 @@ class RadiusServer:
             self._transports.append(transport)
             self.addresses[port] = transport.get_extra_info("sockname")[:2]
         self.enforcer.start()
+        self._write_stats()
         self._stats_task = loop.create_task(self._write_stats_forever())
         log.info(
             "cautiva radius listening on auth %s:%d and acct %s:%d",

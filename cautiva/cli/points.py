@@ -27,6 +27,8 @@ def point_record(point: Point, *, with_secrets: bool) -> dict[str, Any]:
         "fixed_address": point.fixed_address,
         "coa_port": point.coa_port,
         "require_message_authenticator": point.require_message_authenticator,
+        "rate_down_kbps": point.rate_down_kbps,
+        "rate_up_kbps": point.rate_up_kbps,
         "department": point.department,
         "municipality": point.municipality,
         "site_type": point.site_type,
@@ -53,6 +55,13 @@ def point() -> None:
 )
 @click.option("--secret", help="RADIUS secret (16+ characters); generated when left out.")
 @click.option("--ip", "fixed_address", help="Fixed source address the router must send from.")
+@click.option(
+    "--coa-port",
+    type=click.IntRange(1, 65535),
+    default=3799,
+    show_default=True,
+    help="Port the router takes Disconnect-Requests on (RFC 5176).",
+)
 @click.option("--department", help="Department (adm1).")
 @click.option("--municipality", help="Municipality (adm2).")
 @click.option("--site-type", help="terminal, border, road, service point...")
@@ -63,6 +72,7 @@ def add(
     nas_type: str,
     secret: str | None,
     fixed_address: str | None,
+    coa_port: int,
     department: str | None,
     municipality: str | None,
     site_type: str | None,
@@ -75,6 +85,7 @@ def add(
         nas_type=NasType(nas_type),
         secret=secret,
         fixed_address=fixed_address,
+        coa_port=coa_port,
         department=department,
         municipality=municipality,
         site_type=site_type,
@@ -124,5 +135,46 @@ def rotate_secret(ref: str, secret: str | None, as_json: bool) -> None:
         async with transaction(runtime.sessions) as session:
             rotated = await service.rotate_secret(session, ref=ref, secret=secret)
             return {"id": rotated.id, "nas_id": rotated.nas_id, "secret": rotated.radius_secret}
+
+    emit(run_async(work), as_json=as_json)
+
+
+@point.command("set")
+@click.argument("ref")
+@click.option("--coa-port", type=click.IntRange(1, 65535), help="Disconnect-Request port.")
+@click.option(
+    "--message-authenticator",
+    type=click.Choice(["required", "optional"]),
+    help="'optional' lets RouterOS before 7.15 log in without it (weaker: BlastRADIUS).",
+)
+@click.option("--ip", "fixed_address", help="Fixed source address ('none' to clear).")
+@click.option("--rate-down", type=click.IntRange(0), help="Download cap per user, kbit/s.")
+@click.option("--rate-up", type=click.IntRange(0), help="Upload cap per user, kbit/s.")
+@JSON_OPTION
+def set_(
+    ref: str,
+    coa_port: int | None,
+    message_authenticator: str | None,
+    fixed_address: str | None,
+    rate_down: int | None,
+    rate_up: int | None,
+    as_json: bool,
+) -> None:
+    """Change a point's RADIUS settings."""
+    changes = service.PointChanges(
+        coa_port=coa_port,
+        require_message_authenticator=(
+            None if message_authenticator is None else message_authenticator == "required"
+        ),
+        fixed_address=None if fixed_address in (None, "none") else fixed_address,
+        clear_fixed_address=fixed_address == "none",
+        rate_down_kbps=rate_down,
+        rate_up_kbps=rate_up,
+    )
+
+    async def work(runtime: Runtime) -> dict[str, Any]:
+        async with transaction(runtime.sessions) as session:
+            updated = await service.update_point(session, ref=ref, changes=changes)
+            return point_record(updated, with_secrets=False)
 
     emit(run_async(work), as_json=as_json)

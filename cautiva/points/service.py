@@ -38,6 +38,26 @@ class NewPoint:
     site_type: str | None = None
     latitude: float | None = None
     longitude: float | None = None
+    coa_port: int = 3799
+
+
+@dataclass(frozen=True, slots=True)
+class PointChanges:
+    """Settings a technician may change on a point; None leaves a value as it is."""
+
+    coa_port: int | None = None
+    require_message_authenticator: bool | None = None
+    fixed_address: str | None = None
+    clear_fixed_address: bool = False
+    rate_down_kbps: int | None = None
+    rate_up_kbps: int | None = None
+
+
+def check_port(port: int) -> int:
+    """Return `port` if it is a valid UDP port, else raise InvalidInput."""
+    if not 1 <= port <= 65535:
+        raise InvalidInput(f"not a UDP port: {port}")
+    return port
 
 
 def check_secret(secret: str) -> str:
@@ -82,7 +102,7 @@ async def add_point(session: AsyncSession, *, new: NewPoint) -> Point:
         radius_secret=check_secret(new.secret) if new.secret else new_secret(),
         uam_secret=new_secret() if new.nas_type is not NasType.MIKROTIK else None,
         fixed_address=check_address(new.fixed_address) if new.fixed_address else None,
-        coa_port=3799,
+        coa_port=check_port(new.coa_port),
         require_message_authenticator=True,
         department=new.department,
         municipality=new.municipality,
@@ -114,6 +134,28 @@ async def rotate_secret(session: AsyncSession, *, ref: str, secret: str | None =
     """Give a point a new RADIUS secret (generated unless given) and return it."""
     point = await get_point(session, ref=ref)
     point.radius_secret = check_secret(secret) if secret else new_secret()
+    point.updated_at = utcnow()
+    await session.flush()
+    return point
+
+
+async def update_point(session: AsyncSession, *, ref: str, changes: PointChanges) -> Point:
+    """Apply `changes` to a point and return it."""
+    point = await get_point(session, ref=ref)
+    if changes.coa_port is not None:
+        point.coa_port = check_port(changes.coa_port)
+    if changes.require_message_authenticator is not None:
+        point.require_message_authenticator = changes.require_message_authenticator
+    if changes.clear_fixed_address:
+        point.fixed_address = None
+    elif changes.fixed_address is not None:
+        point.fixed_address = check_address(changes.fixed_address)
+    for name in ("rate_down_kbps", "rate_up_kbps"):
+        value = getattr(changes, name)
+        if value is not None:
+            if value < 0:
+                raise InvalidInput(f"{name} must not be negative")
+            setattr(point, name, value)
     point.updated_at = utcnow()
     await session.flush()
     return point

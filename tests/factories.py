@@ -1,0 +1,66 @@
+"""Test data: points and grants made through the same services the CLI and portal use."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from cautiva.credentials import new_secret
+from cautiva.database import transaction
+from cautiva.grants.service import IssuedGrant, issue_grants
+from cautiva.models import NasType, Point, utcnow
+from cautiva.points.service import NewPoint, PointChanges, add_point, update_point
+from cautiva.runtime import Runtime
+
+
+async def create_point(
+    runtime: Runtime,
+    *,
+    nas_type: NasType = NasType.MIKROTIK,
+    coa_port: int = 3799,
+    require_message_authenticator: bool = True,
+    fixed_address: str | None = None,
+    rate_down_kbps: int | None = None,
+    rate_up_kbps: int | None = None,
+) -> Point:
+    """Create a point with a unique NAS-Identifier and a strong secret."""
+    async with transaction(runtime.sessions) as session:
+        point = await add_point(
+            session,
+            new=NewPoint(
+                name=f"Test point {nas_type.value}",
+                nas_id=f"nas-{uuid.uuid4().hex[:10]}",
+                nas_type=nas_type,
+                secret=new_secret(24),
+                fixed_address=fixed_address,
+                coa_port=coa_port,
+            ),
+        )
+        if not require_message_authenticator or rate_down_kbps is not None or rate_up_kbps:
+            point = await update_point(
+                session,
+                ref=point.nas_id,
+                changes=PointChanges(
+                    require_message_authenticator=require_message_authenticator,
+                    rate_down_kbps=rate_down_kbps,
+                    rate_up_kbps=rate_up_kbps,
+                ),
+            )
+        return point
+
+
+async def issue(
+    runtime: Runtime, point: Point, *, mac: str | None = None, now: datetime | None = None
+) -> IssuedGrant:
+    """Issue one grant at `point`."""
+    async with transaction(runtime.sessions) as session:
+        (grant,) = await issue_grants(
+            session,
+            point=point,
+            secret_key=runtime.settings.secret_key,
+            rules=runtime.rules,
+            login_window=runtime.settings.session.login_window,
+            now=now or utcnow(),
+            mac=mac,
+        )
+        return grant
