@@ -27,7 +27,7 @@ run: install
 	$(BIN)/cautiva serve
 
 test: install system-deps
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

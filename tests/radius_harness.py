@@ -111,7 +111,10 @@ def radclient(
 class RadiusProcess:
     """`cautiva radius` on free ports, with its log kept for assertions."""
 
-    def __init__(self, env: Mapping[str, str], log_path: Path) -> None:
+    def __init__(
+        self, env: Mapping[str, str], log_path: Path, command: tuple[str, ...] = ("radius",)
+    ) -> None:
+        self.command = command
         self.auth_port = free_udp_port()
         self.acct_port = free_udp_port()
         self.env = {
@@ -139,7 +142,7 @@ class RadiusProcess:
     def start(self, timeout: float = 30.0) -> RadiusProcess:
         """Start the server and wait until it listens."""
         self.process = subprocess.Popen(
-            [CAUTIVA, "radius", "--log-level", "INFO"],
+            [CAUTIVA, *self.command, "--log-level", "INFO"],
             env=self.env,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,

@@ -43,7 +43,7 @@ class AccountingRepository:
         result = await self.session.execute(
             select(Grant.username, Grant.id).where(Grant.username.in_(usernames))
         )
-        return dict(result.tuples().all())
+        return {username: grant_id for username, grant_id in result.all()}
 
     async def grants(self, grant_ids: Collection[int]) -> dict[int, Grant]:
         """Return grants keyed by id."""

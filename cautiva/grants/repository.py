@@ -42,7 +42,7 @@ class GrantRepository:
                 AccountingSession.stopped_at,
             ).where(AccountingSession.grant_id.in_(grant_ids))
         )
-        for grant_id, session_time, updated_at, stopped_at in result.tuples():
+        for grant_id, session_time, updated_at, stopped_at in result.all():
             if grant_id is not None:
                 usage[grant_id].append(
                     SessionUsage(session_time, updated_at, stopped=stopped_at is not None)
