@@ -14,13 +14,13 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from radius_harness import RadiusProcess
 from sqlalchemy.engine import make_url
 
 from cautiva import migrate
 from cautiva.credentials import new_secret
 from cautiva.runtime import Runtime, start_runtime
 from cautiva.settings import Settings
+from radius_harness import RadiusProcess
 
 TEST_SECRET_KEY = "test-secret-key-" + "k" * 48
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"

@@ -18,7 +18,7 @@ from cautiva.runtime import Runtime
 from factories import create_point, issue
 from radius import wire
 from radius.dictionary import load_dictionary
-from radius_harness import RadclientResult, RadiusProcess, radclient
+from radius_harness import CAUTIVA, RadclientResult, RadiusProcess, radclient
 
 
 def auth_request(
@@ -519,3 +519,45 @@ async def test_retransmission_is_answered_from_cache_and_counted_once(
     assert after["access.accept"] - before.get("access.accept", 0) == 1
     row = await session_row(runtime, point, "dup-1")
     assert row.session_time == 120 and row.input_octets == 4096
+
+
+async def test_cli_disconnects_a_session_by_hand(
+    runtime: Runtime, radius_server: RadiusProcess
+) -> None:
+    loop = asyncio.get_running_loop()
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        coa_port = probe.getsockname()[1]
+    point = await create_point(runtime, coa_port=coa_port)
+    nas = FakeNas(point.radius_secret.encode())
+    transport, _ = await loop.create_datagram_endpoint(
+        lambda: nas, local_addr=("127.0.0.1", coa_port)
+    )
+    try:
+        grant = await issue(runtime, point)
+        start = acct_request("Start", grant.username, point, "by-hand")
+        assert (await send(radius_server.acct, "acct", point.radius_secret, start)).code == (
+            "Accounting-Response"
+        )
+        row = await session_row(runtime, point, "by-hand")
+        completed = await asyncio.create_subprocess_exec(
+            CAUTIVA,
+            "session",
+            "disconnect",
+            str(row.id),
+            "--json",
+            env=radius_server.env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        out, err = await asyncio.wait_for(completed.communicate(), 60)
+        assert completed.returncode == 0, err.decode()
+        assert json.loads(out)["result"] == "ack"
+        assert [r["Acct-Session-Id"] for r in nas.requests] == [["by-hand"]]
+        async with transaction(runtime.sessions) as db:
+            record = (
+                await db.execute(select(Disconnect).where(Disconnect.session_id == row.id))
+            ).scalar_one()
+        assert (record.result, record.reason, record.attempts) == ("ack", "admin", 1)
+    finally:
+        transport.close()
