@@ -6,6 +6,7 @@ Anything that fails a check is dropped with a log line and a counter, never answ
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,7 +21,7 @@ from radius import wire
 from radius.accounting import IgnoredStatus, MalformedAccounting
 from radius.auth import AuthHandler
 from radius.clients import ClientDirectory, RadiusClient
-from radius.dedup import DuplicateCache, Pending
+from radius.dedup import DuplicateCache, DuplicateKey, Pending
 from radius.stats import Stats
 
 log = logging.getLogger(__name__)
@@ -102,8 +103,18 @@ class RadiusRouter:
             self._stats.count("dropped.internal_error")
         finally:
             if frame.code != wire.STATUS_SERVER:
-                self._duplicates.finish(key, response.packet if response else None)
+                self._remember(key, response)
         return response
+
+    def _remember(self, key: DuplicateKey, response: Response | None) -> None:
+        """Cache the reply; a delayed reject stays in progress until it is sent, so a
+        retransmission during the reject delay cannot fetch it early."""
+        if response is None or response.delay <= 0:
+            self._duplicates.finish(key, response.packet if response else None)
+            return
+        asyncio.get_running_loop().call_later(
+            response.delay, self._duplicates.finish, key, response.packet
+        )
 
     async def _process(self, frame: wire.Frame, source: tuple[str, int], port: Port) -> Response:
         allowed = (
