@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from enum import StrEnum
 from pathlib import Path
@@ -116,9 +117,14 @@ def _development_secret(data_dir: Path) -> str:
     """Return the development secret kept under the data folder, creating it once."""
     path = data_dir / "secret_key"
     if path.exists():
-        return path.read_text().strip()
+        value = path.read_text().strip()
+        if value:
+            return value
+        path.unlink()  # left empty by an interrupted first start
     data_dir.mkdir(parents=True, exist_ok=True)
     value = secrets.token_hex(32)
-    path.write_text(value + "\n")
-    path.chmod(0o600)
+    # Created private (never readable by others, not even for a moment) and exclusively.
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(value + "\n")
     return value

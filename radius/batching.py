@@ -58,6 +58,11 @@ class Batcher(Generic[T, R]):
                 batch.append(self._queue.get_nowait())
             try:
                 await self._run_batch(batch)
+            except Exception:
+                # The worker must outlive any bug: fail what is left, keep serving.
+                log.exception("%s: batch handling failed", self._name)
+                for _, future in batch:
+                    _resolve_error(future, RuntimeError(f"{self._name} failed"))
             finally:
                 for _ in batch:
                     self._queue.task_done()
@@ -65,6 +70,8 @@ class Batcher(Generic[T, R]):
     async def _run_batch(self, batch: list[tuple[T, asyncio.Future[R]]]) -> None:
         try:
             results = await self._process([item for item, _ in batch])
+            if len(results) != len(batch):
+                raise RuntimeError(f"{len(results)} results for {len(batch)} items")
         except Exception:
             if len(batch) == 1:
                 log.exception(

@@ -63,7 +63,8 @@ class DuplicateCache:
 
     def finish(self, key: DuplicateKey, reply: bytes | None) -> None:
         """Store the reply sent for a request, or forget a request that got none."""
-        if reply is None:
+        if reply is None or key not in self._entries:
+            # Forgotten, or evicted while in progress: the cache stays within its bound.
             self._entries.pop(key, None)
             return
         self._entries[key] = _Entry(self._clock() + self._ttl, reply)
