@@ -18,9 +18,11 @@ def text(packet: Packet, name: str) -> str | None:
     value = first(packet, name)
     if value is None:
         return None
-    if isinstance(value, bytes):
-        return value.decode("utf-8", errors="replace")
-    return str(value)
+    decoded = value.decode("utf-8", errors="replace") if isinstance(value, bytes) else str(value)
+    if "\x00" in decoded:
+        # Valid UTF-8 but no database text; RFC 2865 section 5 says strings are not NUL-terminated.
+        raise ValueError(f"{name} contains a NUL octet")
+    return decoded
 
 
 def integer(packet: Packet, name: str, default: int = 0) -> int:

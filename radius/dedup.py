@@ -21,12 +21,15 @@ class Pending(Enum):
     """Marker for a request still being processed."""
 
     IN_PROGRESS = "in progress"
+    # Same key but other bytes: not a retransmission (RFC 5080 section 2.2.2), e.g. a forgery.
+    CONFLICT = "conflict"
 
 
 @dataclass(slots=True)
 class _Entry:
     expires: float
     reply: bytes | Pending
+    request: bytes
 
 
 class DuplicateCache:
@@ -43,20 +46,22 @@ class DuplicateCache:
     def __len__(self) -> int:
         return len(self._entries)
 
-    def lookup(self, key: DuplicateKey) -> bytes | Pending | None:
-        """Return the cached reply, IN_PROGRESS, or None for a request not seen recently."""
+    def lookup(self, key: DuplicateKey, request: bytes = b"") -> bytes | Pending | None:
+        """Return the cached reply, IN_PROGRESS, CONFLICT (same key, other bytes), or None."""
         entry = self._entries.get(key)
         if entry is None:
             return None
         if entry.expires < self._clock():
             del self._entries[key]
             return None
+        if entry.request != request:
+            return Pending.CONFLICT
         return entry.reply
 
-    def begin(self, key: DuplicateKey) -> None:
-        """Mark a request as being processed."""
+    def begin(self, key: DuplicateKey, request: bytes = b"") -> None:
+        """Mark a request (its exact bytes) as being processed."""
         self._expire()
-        self._entries[key] = _Entry(self._clock() + self._ttl, Pending.IN_PROGRESS)
+        self._entries[key] = _Entry(self._clock() + self._ttl, Pending.IN_PROGRESS, request)
         self._entries.move_to_end(key)
         while len(self._entries) > self._max:
             self._entries.popitem(last=False)
@@ -67,7 +72,7 @@ class DuplicateCache:
             # Forgotten, or evicted while in progress: the cache stays within its bound.
             self._entries.pop(key, None)
             return
-        self._entries[key] = _Entry(self._clock() + self._ttl, reply)
+        self._entries[key] = _Entry(self._clock() + self._ttl, reply, self._entries[key].request)
         self._entries.move_to_end(key)
 
     def _expire(self) -> None:

@@ -85,14 +85,22 @@ class RadiusRouter:
         key = (source[0], source[1], frame.code, frame.identifier, frame.authenticator)
         if frame.code != wire.STATUS_SERVER:
             # RFC 5997 section 3: Status-Server is never answered from the duplicate cache.
-            cached = self._duplicates.lookup(key)
+            cached = self._duplicates.lookup(key, frame.packet)
             if cached is Pending.IN_PROGRESS:
                 self._stats.count("duplicate.in_progress")
+                return None
+            if cached is Pending.CONFLICT:
+                self._drop(
+                    "duplicate_conflict",
+                    source,
+                    "same Identifier and authenticator, other content",
+                    frame.nas_identifier,
+                )
                 return None
             if isinstance(cached, bytes):
                 self._stats.count("duplicate.answered_from_cache")
                 return Response(cached)
-            self._duplicates.begin(key)
+            self._duplicates.begin(key, frame.packet)
         response: Response | None = None
         try:
             response = await self._process(frame, source, port)

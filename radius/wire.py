@@ -76,10 +76,7 @@ def parse_frame(datagram: bytes, *, max_attributes: int) -> Frame:
                 raise MalformedPacket("Message-Authenticator is not 16 octets")
             message_authenticators += 1
         elif attr_type == NAS_IDENTIFIER and nas_identifier is None:
-            try:
-                nas_identifier = packet[offset + 2 : offset + attr_length].decode("utf-8")
-            except UnicodeDecodeError:
-                raise MalformedPacket("NAS-Identifier is not UTF-8") from None
+            nas_identifier = _text(packet[offset + 2 : offset + attr_length], "NAS-Identifier")
         offset += attr_length
     if message_authenticators > 1:
         raise MalformedPacket("more than one Message-Authenticator")
@@ -92,6 +89,18 @@ def parse_frame(datagram: bytes, *, max_attributes: int) -> Frame:
         has_message_authenticator=message_authenticators == 1,
         attribute_count=count,
     )
+
+
+def _text(value: bytes, name: str) -> str:
+    """Decode a text attribute: UTF-8 without NUL octets."""
+    try:
+        decoded = value.decode("utf-8")
+    except UnicodeDecodeError:
+        raise MalformedPacket(f"{name} is not UTF-8") from None
+    if "\x00" in decoded:
+        # Valid UTF-8, but no database stores it as text, and no router means it.
+        raise MalformedPacket(f"{name} contains a NUL octet")
+    return decoded
 
 
 def _zero_message_authenticator(packet: bytes) -> tuple[bytes, bytes] | None:

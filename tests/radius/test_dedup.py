@@ -151,3 +151,12 @@ def test_dedup_never_holds_more_than_max_entries() -> None:
     cache.begin(key(3))  # evicts request 1 while it is still in progress
     cache.finish(key(1), b"reply-1")  # ... which re-inserts it
     assert len(cache) <= 2
+
+
+def test_same_key_with_other_bytes_is_a_conflict_not_a_retransmission() -> None:
+    cache = DuplicateCache(ttl=30, max_entries=8, clock=lambda: 0.0)
+    cache.begin(key(), b"request-bytes")
+    assert cache.lookup(key(), b"request-bytes-with-more") is Pending.CONFLICT
+    cache.finish(key(), b"reply")
+    assert cache.lookup(key(), b"request-bytes") == b"reply"
+    assert cache.lookup(key(), b"forged") is Pending.CONFLICT
