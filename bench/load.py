@@ -8,6 +8,7 @@ per request stays a few microseconds.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import multiprocessing
 import resource
@@ -49,6 +50,8 @@ class LoadSpec:
     max_requests: int
     server_pid: int | None = None
     pg_database: str | None = None
+    # Accounting sessions get fresh Acct-Session-Ids: each run starts its cycles here.
+    cycle_base: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,11 +102,13 @@ class _Slot:
         "templates",
     )
 
-    def __init__(self, sock: socket.socket, templates: tuple[Template, ...], first_ident: int):
+    def __init__(
+        self, sock: socket.socket, templates: tuple[Template, ...], first_ident: int, cycle: int
+    ):
         self.sock = sock
         self.templates = templates
         self.cursor = 0
-        self.cycle = 0
+        self.cycle = cycle
         self.ident = first_ident & 0xFF
         self.busy = False
         self.sent_at = 0
@@ -147,7 +152,8 @@ def run_load(spec: LoadSpec) -> LoadResult:
             sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
             sock.setblocking(False)
             sock.connect((spec.host, spec.port))
-            slot = _Slot(sock, _slot_templates(spec.groups, index, spec.in_flight), index * 37)
+            templates = _slot_templates(spec.groups, index, spec.in_flight)
+            slot = _Slot(sock, templates, index * 37, spec.cycle_base)
             slots[sock.fileno()] = slot
             poller.register(sock.fileno(), select.EPOLLIN)
         return _loop(spec, secret, poller, slots)
@@ -278,12 +284,15 @@ def _delta(before: float | None, after: float | None) -> float | None:
 
 
 def _child(spec: LoadSpec, conn: Connection) -> None:
+    message: LoadResult | str
     try:
-        conn.send(run_load(spec))
+        message = run_load(spec)
     except BaseException as exc:  # report everything to the parent, which decides
-        conn.send(f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}")
-    finally:
-        conn.close()
+        message = f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}"
+    # The parent may be gone (interrupted): then there is nobody to tell.
+    with contextlib.suppress(OSError):
+        conn.send(message)
+    conn.close()
 
 
 def run_load_in_process(spec: LoadSpec) -> LoadResult:

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import asyncpg
+import asyncpg  # type: ignore[import-untyped]
 
 _NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 

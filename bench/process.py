@@ -29,12 +29,13 @@ def log_tail(path: Path, lines: int = 25) -> str:
 
 
 def stop_stale(pid_path: Path, marker: str) -> None:
-    """Stop a server left by an earlier bench run, if its command line still holds `marker`."""
+    """Stop a server an earlier bench run left behind (checked by `marker`, never a reused PID)."""
     try:
         pid = int(pid_path.read_text().strip())
     except (OSError, ValueError):
         return
-    if procstat.process_alive(pid) and marker in procstat.command_line(pid):
+    ours = marker in procstat.command_line(pid) or marker in procstat.environment_text(pid)
+    if procstat.process_alive(pid) and ours:
         print(f"  stopping a server left by an earlier run (PID {pid})")
         _signal_and_wait(pid, timeout=10)
     pid_path.unlink(missing_ok=True)
@@ -59,11 +60,12 @@ def running_server(
     log_path: Path,
     pid_path: Path,
     ready_marker: str,
+    stale_marker: str,
     ready_timeout: float = 30.0,
     stop_timeout: float = 10.0,
 ) -> Iterator[subprocess.Popen[bytes]]:
     """Run `command` with stdout and stderr in `log_path`; yield once the log shows the marker."""
-    stop_stale(pid_path, str(log_path.parent))
+    stop_stale(pid_path, stale_marker)
     with log_path.open("wb") as log:
         proc = subprocess.Popen(
             list(command),

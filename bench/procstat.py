@@ -126,6 +126,15 @@ def process_alive(pid: int) -> bool:
     return raw.rpartition(")")[2].split()[0] != "Z"
 
 
+def environment_text(pid: int) -> str:
+    """Return the environment `pid` started with, one VAR=value a line ('' if unreadable)."""
+    try:
+        raw = (PROC / str(pid) / "environ").read_bytes()
+    except OSError:
+        return ""
+    return raw.replace(b"\0", b"\n").decode(errors="replace")
+
+
 def command_line(pid: int) -> str:
     """Return the command line of `pid` with spaces between arguments ('' if gone)."""
     return _title(pid)

@@ -3,12 +3,63 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass, fields
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cautiva.models import AccountingSession, Disconnect, Grant
+
+SESSIONS: Table = AccountingSession.__table__  # type: ignore[assignment]
+SessionKey = tuple[int, str, str]
+
+
+@dataclass(slots=True)
+class SessionState:
+    """A session row as plain data: accounting merges events into it, then writes it back.
+
+    The hot path works on these instead of ORM objects: a batch is read with one SELECT and
+    written with one INSERT and one UPDATE, whatever its size.
+    """
+
+    point_id: int
+    username: str
+    acct_session_id: str
+    updated_at: datetime
+    grant_id: int | None = None
+    mac: str | None = None
+    framed_ip: str | None = None
+    nas_address: str | None = None
+    started_at: datetime | None = None
+    stopped_at: datetime | None = None
+    session_time: int = 0
+    input_octets: int = 0
+    output_octets: int = 0
+    input_gigawords: int = 0
+    output_gigawords: int = 0
+    terminate_cause: str | None = None
+    interim_interval: int | None = None
+    id: int | None = None
+
+    @property
+    def key(self) -> SessionKey:
+        """(point id, Acct-Session-Id, User-Name)."""
+        return (self.point_id, self.acct_session_id, self.username)
+
+    @property
+    def input_bytes(self) -> int:
+        """Bytes from the user, gigawords included."""
+        return (self.input_gigawords << 32) + self.input_octets
+
+    @property
+    def output_bytes(self) -> int:
+        """Bytes to the user, gigawords included."""
+        return (self.output_gigawords << 32) + self.output_octets
+
+
+_STATE_COLUMNS = [f.name for f in fields(SessionState)]
+_WRITE_COLUMNS = [name for name in _STATE_COLUMNS if name != "id"]
 
 
 class AccountingRepository:
@@ -17,33 +68,53 @@ class AccountingRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def sessions_by_keys(
-        self, keys: Collection[tuple[int, str, str]]
-    ) -> dict[tuple[int, str, str], AccountingSession]:
-        """Return sessions keyed by (point id, Acct-Session-Id, User-Name)."""
+    async def session_states(self, keys: Collection[SessionKey]) -> dict[SessionKey, SessionState]:
+        """Return the sessions with these keys as plain states."""
         if not keys:
             return {}
+        columns = [SESSIONS.c[name] for name in _STATE_COLUMNS]
         result = await self.session.execute(
-            select(AccountingSession).where(
-                AccountingSession.acct_session_id.in_({key[1] for key in keys}),
-                AccountingSession.point_id.in_({key[0] for key in keys}),
+            select(*columns).where(
+                SESSIONS.c.acct_session_id.in_({key[1] for key in keys}),
+                SESSIONS.c.point_id.in_({key[0] for key in keys}),
             )
         )
-        found: dict[tuple[int, str, str], AccountingSession] = {}
-        for row in result.scalars():
-            key = (row.point_id, row.acct_session_id, row.username)
-            if key in keys:
-                found[key] = row
-        return found
+        states: dict[SessionKey, SessionState] = {}
+        for row in result.mappings():
+            state = SessionState(**row)
+            if state.key in keys:
+                states[state.key] = state
+        return states
 
-    async def grant_ids(self, usernames: Collection[str]) -> dict[str, int]:
-        """Return grant ids keyed by username, for those usernames that are grants."""
-        if not usernames:
-            return {}
-        result = await self.session.execute(
-            select(Grant.username, Grant.id).where(Grant.username.in_(usernames))
+    async def insert_states(self, states: Sequence[SessionState]) -> None:
+        """Insert new sessions in one statement and give each its id."""
+        if not states:
+            return
+        connection = await self.session.connection()
+        result = await connection.execute(
+            insert(SESSIONS).returning(SESSIONS.c.id, sort_by_parameter_order=True),
+            [{name: getattr(state, name) for name in _WRITE_COLUMNS} for state in states],
         )
-        return {username: grant_id for username, grant_id in result.all()}
+        for state, (new_id,) in zip(states, result.all(), strict=True):
+            state.id = new_id
+
+    async def update_states(self, states: Sequence[SessionState]) -> None:
+        """Write changed sessions back in one executemany UPDATE."""
+        if not states:
+            return
+        statement = (
+            update(SESSIONS)
+            .where(SESSIONS.c.id == bindparam("state_id"))
+            .values({name: bindparam(f"v_{name}") for name in _WRITE_COLUMNS})
+        )
+        connection = await self.session.connection()
+        await connection.execute(
+            statement,
+            [
+                {"state_id": state.id, **{f"v_{n}": getattr(state, n) for n in _WRITE_COLUMNS}}
+                for state in states
+            ],
+        )
 
     async def grants(self, grant_ids: Collection[int]) -> dict[int, Grant]:
         """Return grants keyed by id."""
@@ -51,10 +122,6 @@ class AccountingRepository:
             return {}
         result = await self.session.execute(select(Grant).where(Grant.id.in_(grant_ids)))
         return {grant.id: grant for grant in result.scalars()}
-
-    def add(self, row: AccountingSession) -> None:
-        """Stage a new session for the next flush."""
-        self.session.add(row)
 
     async def flush(self) -> None:
         """Send staged changes to the database inside the caller's transaction."""

@@ -7,19 +7,19 @@ session had been closed as stale by us and the router proves it is still running
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cautiva.accounting.repository import AccountingRepository
+from cautiva.accounting.repository import AccountingRepository, SessionKey, SessionState
 from cautiva.errors import NotFound
 from cautiva.grants.repository import GrantRepository
 from cautiva.grants.service import grant_view
 from cautiva.models import AccountingSession, Disconnect
-from cautiva.policy import SessionRules, overrun, used_seconds
+from cautiva.policy import GrantView, SessionRules, overrun, used_seconds
 
 STALE_CAUSE = "Stale"
 NAS_RESTART_CAUSE = "NAS-Reboot"
@@ -89,7 +89,7 @@ def _combine(gigawords: int, octets: int) -> int:
     return (gigawords << 32) + octets
 
 
-def _apply(row: AccountingSession, event: AccountingEvent) -> None:
+def _apply(row: SessionState, event: AccountingEvent) -> None:
     """Merge one event into its session row so that order and repetition do not matter."""
     if event.session_time is not None and event.session_time > row.session_time:
         row.session_time = event.session_time
@@ -132,53 +132,80 @@ async def record_many(
     repository = AccountingRepository(session)
     outcome = AccountingOutcome()
     session_events = [event for event in events if event.acct_session_id]
-    rows = await repository.sessions_by_keys({event.key for event in session_events})
-    grant_ids = await repository.grant_ids({event.username for event in session_events})
-    touched: dict[tuple[int, str, str], AccountingSession] = {}
+    states = await repository.session_states({event.key for event in session_events})
+    grants = await GrantRepository(session).grant_views(
+        {event.username for event in session_events}
+    )
+    new: dict[SessionKey, SessionState] = {}
+    changed: dict[SessionKey, SessionState] = {}
     for event in events:
         if event.status in (AcctStatus.ON, AcctStatus.OFF):
             # RFC 2866 section 5.1: the router (re)started; its earlier sessions are over.
-            await repository.flush()
+            await _write(repository, new, changed)
             outcome.closed += await repository.close_open_sessions(
                 point_id=event.point_id,
                 before=event.event_time,
                 at=event.event_time,
                 cause=NAS_RESTART_CAUSE,
             )
+            _close_in_memory(states.values(), event)
             continue
         if not event.acct_session_id:
             continue
-        row = rows.get(event.key)
-        if row is None:
-            row = AccountingSession(
+        state = states.get(event.key)
+        if state is None:
+            grant = grants.get(event.username)
+            state = SessionState(
                 point_id=event.point_id,
-                grant_id=grant_ids.get(event.username),
                 username=event.username,
                 acct_session_id=event.acct_session_id,
                 updated_at=event.event_time,
-                session_time=0,
-                input_octets=0,
-                output_octets=0,
-                input_gigawords=0,
-                output_gigawords=0,
+                grant_id=grant.id if grant is not None else None,
             )
-            repository.add(row)
-            rows[event.key] = row
-        _apply(row, event)
-        touched[event.key] = row
-    await repository.flush()
+            states[event.key] = new[event.key] = state
+        elif event.key not in new:
+            changed[event.key] = state
+        _apply(state, event)
+    touched = [*new.values(), *changed.values()]
+    await _write(repository, new, changed)
     outcome.overruns = await _overruns(
         repository,
-        [row for row in touched.values() if row.stopped_at is None and row.grant_id is not None],
+        [state for state in touched if state.stopped_at is None and state.grant_id is not None],
+        {grant.id: grant for grant in grants.values()},
         now=now,
         rules=rules,
     )
     return outcome
 
 
+async def _write(
+    repository: AccountingRepository,
+    new: dict[SessionKey, SessionState],
+    changed: dict[SessionKey, SessionState],
+) -> None:
+    """Send pending inserts and updates, then start collecting afresh."""
+    await repository.insert_states(list(new.values()))
+    await repository.update_states(list(changed.values()))
+    new.clear()
+    changed.clear()
+
+
+def _close_in_memory(states: Iterable[SessionState], event: AccountingEvent) -> None:
+    """Mirror an Accounting-On/Off closure on the states already read."""
+    for state in states:
+        if (
+            state.point_id == event.point_id
+            and state.stopped_at is None
+            and (state.started_at is None or state.started_at <= event.event_time)
+        ):
+            state.stopped_at = event.event_time
+            state.terminate_cause = NAS_RESTART_CAUSE
+
+
 async def _overruns(
     repository: AccountingRepository,
-    candidates: Sequence[AccountingSession],
+    candidates: Sequence[SessionState | AccountingSession],
+    grants: dict[int, GrantView],
     *,
     now: datetime,
     rules: SessionRules,
@@ -187,7 +214,6 @@ async def _overruns(
     grant_ids = {row.grant_id for row in candidates if row.grant_id is not None}
     if not grant_ids:
         return []
-    grants = await repository.grants(grant_ids)
     # Stopped sessions of the grant count too, not only the ones in this batch.
     usage = await GrantRepository(repository.session).usage_by_grant(grant_ids)
     over = [
@@ -195,18 +221,19 @@ async def _overruns(
         for row in candidates
         if row.grant_id in grants
         and overrun(
-            grant=grant_view(grants[row.grant_id]),
+            grant=grants[row.grant_id],
             used=used_seconds(usage[row.grant_id], now),
             rules=rules,
         )
     ]
     recent = await repository.recently_disconnected(
-        session_ids={row.id for row in over}, since=now - DISCONNECT_BACKOFF
+        session_ids={row.id for row in over if row.id is not None}, since=now - DISCONNECT_BACKOFF
     )
     return [_target(row) for row in over if row.id not in recent]
 
 
-def _target(row: AccountingSession, reason: str = "overrun") -> DisconnectTarget:
+def _target(row: SessionState | AccountingSession, reason: str = "overrun") -> DisconnectTarget:
+    assert row.id is not None
     return DisconnectTarget(
         session_id=row.id,
         point_id=row.point_id,
@@ -235,7 +262,9 @@ async def sweep(
         elif row.grant_id is not None:
             still_open.append(row)
     await repository.flush()
-    outcome.overruns = await _overruns(repository, still_open, now=now, rules=rules)
+    grants = await repository.grants({row.grant_id for row in still_open if row.grant_id})
+    views = {grant_id: grant_view(grant) for grant_id, grant in grants.items()}
+    outcome.overruns = await _overruns(repository, still_open, views, now=now, rules=rules)
     return outcome
 
 

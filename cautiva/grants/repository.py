@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cautiva.models import AccountingSession, Grant
-from cautiva.policy import SessionUsage
+from cautiva.policy import GrantView, SessionUsage
+
+GRANTS: Table = Grant.__table__  # type: ignore[assignment]
 
 
 class GrantRepository:
@@ -28,6 +31,49 @@ class GrantRepository:
             return {}
         result = await self.session.execute(select(Grant).where(Grant.username.in_(usernames)))
         return {grant.username: grant for grant in result.scalars()}
+
+    async def grant_views(self, usernames: Collection[str]) -> dict[str, GrantView]:
+        """Return the policy's view of the grants with these usernames, keyed by username."""
+        if not usernames:
+            return {}
+        result = await self.session.execute(
+            select(
+                Grant.username,
+                Grant.id,
+                Grant.point_id,
+                Grant.mac,
+                Grant.seconds_allowed,
+                Grant.login_deadline,
+                Grant.first_login_at,
+                Grant.revoked_at,
+            ).where(Grant.username.in_(usernames))
+        )
+        return {
+            row.username: GrantView(
+                id=row.id,
+                point_id=row.point_id,
+                mac=row.mac,
+                seconds_allowed=row.seconds_allowed,
+                login_deadline=row.login_deadline,
+                first_login_at=row.first_login_at,
+                revoked_at=row.revoked_at,
+            )
+            for row in result.all()
+        }
+
+    async def record_logins(self, logins: Sequence[tuple[int, str | None, datetime]]) -> None:
+        """Mark first logins: (grant id, MAC to bind, when), in one executemany UPDATE."""
+        if not logins:
+            return
+        statement = (
+            update(GRANTS)
+            .where(GRANTS.c.id == bindparam("grant_id"))
+            .values(mac=bindparam("v_mac"), first_login_at=bindparam("v_at"))
+        )
+        connection = await self.session.connection()
+        await connection.execute(
+            statement, [{"grant_id": i, "v_mac": mac, "v_at": at} for i, mac, at in logins]
+        )
 
     async def usage_by_grant(self, grant_ids: Collection[int]) -> dict[int, list[SessionUsage]]:
         """Return the accounted sessions of these grants, keyed by grant id."""

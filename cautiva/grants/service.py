@@ -124,10 +124,10 @@ async def authorize_many(
 ) -> list[Decision]:
     """Decide a batch of logins in one round of queries; binds MACs and marks first logins."""
     repository = GrantRepository(session)
-    grants = await repository.by_usernames({attempt.username for attempt in attempts})
-    usage = await repository.usage_by_grant([grant.id for grant in grants.values()])
-    views = {username: grant_view(grant) for username, grant in grants.items()}
+    views = await repository.grant_views({attempt.username for attempt in attempts})
+    usage = await repository.usage_by_grant([view.id for view in views.values()])
     decisions: list[Decision] = []
+    logins: dict[int, tuple[int, str | None, datetime]] = {}
     for attempt in attempts:
         view = views.get(attempt.username)
         used = used_seconds(usage.get(view.id, ()), now) if view is not None else 0
@@ -137,12 +137,12 @@ async def authorize_many(
         decisions.append(decision)
         if view is None or not isinstance(decision, Accept):
             continue
-        grant = grants[attempt.username]
-        if decision.bind_mac:
-            grant.mac = attempt.mac
-        if decision.first_login:
-            grant.first_login_at = now
-        # Later attempts in the same batch must see this one's effects.
-        views[attempt.username] = replace(view, mac=grant.mac, first_login_at=grant.first_login_at)
-    await session.flush()
+        if decision.bind_mac or decision.first_login:
+            mac = attempt.mac if decision.bind_mac else view.mac
+            first_login_at = now if decision.first_login else view.first_login_at
+            assert first_login_at is not None
+            logins[view.id] = (view.id, mac, first_login_at)
+            # Later attempts in the same batch must see this one's effects.
+            views[attempt.username] = replace(view, mac=mac, first_login_at=first_login_at)
+    await repository.record_logins(list(logins.values()))
     return decisions
