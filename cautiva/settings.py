@@ -48,6 +48,8 @@ class RadiusSettings(BaseSettings):
     duplicate_max_entries: int = Field(default=65536, ge=16)
     point_cache_ttl: float = Field(default=5.0, ge=0)
     batch_max: int = Field(default=128, ge=1, le=4096)
+    # Concurrent database transactions for logins and for accounting (PostgreSQL only).
+    db_workers: int = Field(default=2, ge=1, le=32)
     coa_timeout: float = Field(default=2.0, gt=0)
     coa_retries: int = Field(default=3, ge=1, le=10)
     sweep_interval: float = Field(default=15.0, gt=0)

@@ -49,7 +49,8 @@ class AuthHandler:
         reply.code = AccessAccept
         for name, value in decision.reply:
             add_reply_attribute(reply, name, value)
-        log.info(
+        # Accepts are the common case: DEBUG keeps busy terminals from flooding the log.
+        log.debug(
             "accept %s at %s mac=%s for %ds", username, client.nas_id, mac, decision.session_timeout
         )
         return reply

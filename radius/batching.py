@@ -92,3 +92,38 @@ class Batcher(Generic[T, R]):
 def _resolve_error(future: asyncio.Future[R], error: Exception) -> None:
     if not future.done():
         future.set_exception(error)
+
+
+class ShardedBatcher(Generic[T, R]):
+    """Several batchers side by side, so one batch's commit wait overlaps another's work.
+
+    Items with the same shard key always go to the same batcher, so their order is kept.
+    """
+
+    def __init__(
+        self,
+        process: Callable[[Sequence[T]], Awaitable[Sequence[R]]],
+        *,
+        shards: int,
+        shard_key: Callable[[T], int],
+        max_batch: int,
+        name: str,
+    ) -> None:
+        self._shard_key = shard_key
+        self._shards = [
+            Batcher(process, max_batch=max_batch, name=f"{name}-{index}")
+            for index in range(max(shards, 1))
+        ]
+
+    def start(self) -> None:
+        """Start every shard's worker."""
+        for shard in self._shards:
+            shard.start()
+
+    async def submit(self, item: T) -> R:
+        """Queue `item` on its shard and wait for its result."""
+        return await self._shards[self._shard_key(item) % len(self._shards)].submit(item)
+
+    async def drain(self) -> None:
+        """Wait until every shard has processed what it was given, then stop them."""
+        await asyncio.gather(*(shard.drain() for shard in self._shards))

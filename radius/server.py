@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import zlib
 from collections.abc import Coroutine, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -20,7 +21,7 @@ from cautiva.policy import Decision
 from cautiva.runtime import Runtime
 from radius.accounting import accounting_event
 from radius.auth import AuthHandler
-from radius.batching import Batcher
+from radius.batching import ShardedBatcher
 from radius.clients import ClientDirectory, RadiusClient
 from radius.dedup import DuplicateCache
 from radius.dictionary import load_dictionary
@@ -67,11 +68,25 @@ class RadiusServer:
         self.stats = Stats()
         self.clients = ClientDirectory(runtime.sessions, ttl=settings.point_cache_ttl)
         self.enforcer = Enforcer(runtime, dictionary=self.dictionary, stats=self.stats)
-        self._auth_batcher: Batcher[LoginAttempt, Decision] = Batcher(
-            self._authorize_batch, max_batch=settings.batch_max, name="auth"
+        # SQLite has one writer at a time: parallel transactions would only wait on its lock.
+        workers = 1 if runtime.engine.dialect.name == "sqlite" else settings.db_workers
+        self._auth_batcher: ShardedBatcher[LoginAttempt, Decision] = ShardedBatcher(
+            self._authorize_batch,
+            shards=workers,
+            shard_key=lambda attempt: zlib.crc32(attempt.username.encode()),
+            max_batch=settings.batch_max,
+            name="auth",
         )
-        self._acct_batcher: Batcher[AccountingEvent, None] = Batcher(
-            self._record_batch, max_batch=settings.batch_max, name="accounting"
+        self._acct_batcher: ShardedBatcher[AccountingEvent, None] = ShardedBatcher(
+            self._record_batch,
+            shards=workers,
+            # By session: events of one session stay in order. Accounting-On/Off may overtake
+            # another shard's events, which is safe: it only closes sessions started before it.
+            shard_key=lambda event: zlib.crc32(
+                f"{event.point_id}:{event.acct_session_id}".encode()
+            ),
+            max_batch=settings.batch_max,
+            name="accounting",
         )
         self.router = RadiusRouter(
             dictionary=self.dictionary,
