@@ -29,7 +29,7 @@ def create_engine(settings: DatabaseSettings) -> AsyncEngine:
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     return create_async_engine(
-        url, echo=settings.echo, pool_size=settings.pool_size, pool_pre_ping=True
+        url, echo=settings.echo, pool_size=settings.pool_size, pool_pre_ping=False
     )
 
 

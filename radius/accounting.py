@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-
-from pyrad.packet import AcctPacket
 
 from cautiva.accounting.service import AccountingEvent, AcctStatus
 from cautiva.macs import normalise_mac
-from radius.attributes import first, integer, text
+from radius import wire
+from radius.codec import Request
 
 # Routers without a real-time clock (many MikroTik boards before NTP sync) send nonsense
 # Event-Timestamps; only trust one close to our own clock.
@@ -16,9 +16,14 @@ EVENT_TIMESTAMP_TOLERANCE = timedelta(minutes=5)
 # RFC 2866 section 5.2: Acct-Delay-Time is how long the client has been trying to send.
 MAX_DELAY = timedelta(hours=1)
 
-_STATUS = {status.value: status for status in AcctStatus}
-# Older dictionaries call Interim-Update "Alive".
-_STATUS["Alive"] = AcctStatus.INTERIM
+# RFC 2866 section 5.1 (and RFC 2867 for the tunnel values Cautiva does not record).
+_STATUS = {
+    1: AcctStatus.START,
+    2: AcctStatus.STOP,
+    3: AcctStatus.INTERIM,
+    7: AcctStatus.ON,
+    8: AcctStatus.OFF,
+}
 
 
 class IgnoredStatus(Exception):
@@ -30,45 +35,52 @@ class MalformedAccounting(ValueError):
 
 
 def accounting_event(
-    request: AcctPacket, *, point_id: int, source: str, now: datetime
+    request: Request,
+    *,
+    point_id: int,
+    source: str,
+    now: datetime,
+    cause_name: Callable[[bytes], str | None] = lambda raw: None,
 ) -> AccountingEvent:
     """Return the accounting event in `request`; raise IgnoredStatus or MalformedAccounting."""
-    raw_status = first(request, "Acct-Status-Type")
+    raw_status = request.integer(wire.ACCT_STATUS_TYPE)
     if raw_status is None:
         raise MalformedAccounting("no Acct-Status-Type")
-    status = _STATUS.get(str(raw_status))
+    status = _STATUS.get(raw_status)
     if status is None:
         raise IgnoredStatus(str(raw_status))
-    session_id = text(request, "Acct-Session-Id") or ""
+    session_id = request.text(wire.ACCT_SESSION_ID) or ""
     if status not in (AcctStatus.ON, AcctStatus.OFF) and not session_id:
         raise MalformedAccounting("no Acct-Session-Id")
-    session_time = first(request, "Acct-Session-Time")
-    framed_ip = first(request, "Framed-IP-Address")
-    terminate = first(request, "Acct-Terminate-Cause")
+    cause = request.raw(wire.ACCT_TERMINATE_CAUSE)
+    if cause is not None and len(cause) != 4:
+        raise wire.MalformedPacket("Acct-Terminate-Cause is not 4 octets")
     return AccountingEvent(
         point_id=point_id,
         status=status,
         event_time=event_time(request, now),
-        username=(text(request, "User-Name") or "")[:253],
+        username=(request.text(wire.USER_NAME) or "")[:253],
         acct_session_id=session_id[:253],
-        mac=normalise_mac(text(request, "Calling-Station-Id")),
-        framed_ip=str(framed_ip) if framed_ip is not None else None,
+        mac=normalise_mac(request.text(wire.CALLING_STATION_ID)),
+        framed_ip=request.ipv4(wire.FRAMED_IP_ADDRESS),
         nas_address=source,
-        session_time=int(session_time) if session_time is not None else None,
-        input_octets=integer(request, "Acct-Input-Octets"),
-        output_octets=integer(request, "Acct-Output-Octets"),
-        input_gigawords=integer(request, "Acct-Input-Gigawords"),
-        output_gigawords=integer(request, "Acct-Output-Gigawords"),
-        terminate_cause=str(terminate)[:40] if terminate is not None else None,
+        session_time=request.integer(wire.ACCT_SESSION_TIME),
+        input_octets=request.integer(wire.ACCT_INPUT_OCTETS) or 0,
+        output_octets=request.integer(wire.ACCT_OUTPUT_OCTETS) or 0,
+        input_gigawords=request.integer(wire.ACCT_INPUT_GIGAWORDS) or 0,
+        output_gigawords=request.integer(wire.ACCT_OUTPUT_GIGAWORDS) or 0,
+        terminate_cause=(
+            None if cause is None else (cause_name(cause) or str(int.from_bytes(cause, "big")))[:40]
+        ),
     )
 
 
-def event_time(request: AcctPacket, now: datetime) -> datetime:
+def event_time(request: Request, now: datetime) -> datetime:
     """Return when the event happened: now less Acct-Delay-Time, or a plausible Event-Timestamp."""
-    delay = timedelta(seconds=integer(request, "Acct-Delay-Time"))
+    delay = timedelta(seconds=request.integer(wire.ACCT_DELAY_TIME) or 0)
     estimate = now - min(delay, MAX_DELAY)
-    stamp = first(request, "Event-Timestamp")
-    if isinstance(stamp, int):
+    stamp = request.integer(wire.EVENT_TIMESTAMP)
+    if stamp is not None:
         reported = datetime.fromtimestamp(stamp, UTC)
         if abs(reported - estimate) <= EVENT_TIMESTAMP_TOLERANCE and reported <= now:
             return reported

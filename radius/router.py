@@ -13,14 +13,12 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
 
-from pyrad.dictionary import Dictionary
-from pyrad.packet import AccessAccept, AccountingResponse, AcctPacket, AuthPacket, Packet
-
 from cautiva.models import utcnow
 from radius import wire
 from radius.accounting import IgnoredStatus, MalformedAccounting
 from radius.auth import AuthHandler
 from radius.clients import ClientDirectory, RadiusClient
+from radius.codec import ReplyEncoder, Request
 from radius.dedup import DuplicateCache, DuplicateKey, Pending
 from radius.stats import Stats
 
@@ -56,7 +54,7 @@ class RadiusRouter:
     def __init__(
         self,
         *,
-        dictionary: Dictionary,
+        encoder: ReplyEncoder,
         clients: ClientDirectory,
         auth: AuthHandler,
         accounting: AccountingSink,
@@ -65,7 +63,7 @@ class RadiusRouter:
         max_attributes: int,
         reject_delay: float,
     ) -> None:
-        self._dictionary = dictionary
+        self._encoder = encoder
         self._clients = clients
         self._auth = auth
         self._accounting = accounting
@@ -162,36 +160,34 @@ class RadiusRouter:
         if not wire.message_authenticator_valid(frame.packet, client.secret):
             raise Dropped("bad_message_authenticator", client.nas_id)
 
-    def _decode(self, cls: type[Packet], frame: wire.Frame, client: RadiusClient) -> Packet:
-        try:
-            return cls(packet=frame.packet, dict=self._dictionary, secret=client.secret)
-        except Exception as error:
-            raise Dropped("undecodable", f"{type(error).__name__}: {error}") from None
-
     def _status_server(self, frame: wire.Frame, client: RadiusClient, port: Port) -> Response:
         # RFC 5997 section 3: Access-Accept on the auth port, Accounting-Response on acct,
         # both with a Message-Authenticator.
         self._stats.count(f"{port}.status_server")
-        if port is Port.AUTH:
-            request: Packet = self._decode(AuthPacket, frame, client)
-            reply = request.CreateReply()
-            reply.code = AccessAccept
-        else:
-            request = self._decode(AcctPacket, frame, client)
-            reply = request.CreateReply()
-            reply.code = AccountingResponse
-        reply.message_authenticator = True
-        reply.AddAttribute("Reply-Message", "Cautiva RADIUS up")
-        return Response(reply.ReplyPacket())
+        code = wire.ACCESS_ACCEPT if port is Port.AUTH else wire.ACCOUNTING_RESPONSE
+        return Response(
+            self._encoder.encode(
+                code=code,
+                request=frame,
+                secret=client.secret,
+                attributes=(("Reply-Message", "Cautiva RADIUS up"),),
+                message_authenticator=True,
+            )
+        )
 
     async def _access_request(self, frame: wire.Frame, client: RadiusClient) -> Response:
-        request = self._decode(AuthPacket, frame, client)
         try:
-            reply = await self._auth.handle(request, client)
-        except (ValueError, TypeError, KeyError, UnicodeError) as error:
-            raise Dropped("undecodable", f"{type(error).__name__}: {error}") from None
-        packet = reply.ReplyPacket()
-        if reply.code == AccessAccept:
+            reply = await self._auth.handle(Request(frame), client)
+        except wire.MalformedPacket as error:
+            raise Dropped("undecodable", str(error)) from None
+        packet = self._encoder.encode(
+            code=wire.ACCESS_ACCEPT if reply.accepted else wire.ACCESS_REJECT,
+            request=frame,
+            secret=client.secret,
+            attributes=reply.attributes,
+            message_authenticator=True,
+        )
+        if reply.accepted:
             self._stats.count("access.accept")
             return Response(packet)
         self._stats.count("access.reject")
@@ -200,9 +196,8 @@ class RadiusRouter:
     async def _accounting_request(
         self, frame: wire.Frame, client: RadiusClient, source: tuple[str, int]
     ) -> Response:
-        request = self._decode(AcctPacket, frame, client)
         try:
-            await self._accounting.record(request, client, source[0], utcnow())
+            await self._accounting.record(Request(frame), client, source[0], utcnow())
             self._stats.count("accounting.recorded")
         except IgnoredStatus as ignored:
             self._stats.count("accounting.ignored_status")
@@ -211,10 +206,18 @@ class RadiusRouter:
             )
         except MalformedAccounting as error:
             raise Dropped("malformed_accounting", f"{client.nas_id}: {error}") from None
-        except (ValueError, TypeError, KeyError, UnicodeError) as error:
-            raise Dropped("undecodable", f"{type(error).__name__}: {error}") from None
-        reply = request.CreateReply()
-        return Response(reply.ReplyPacket())
+        except wire.MalformedPacket as error:
+            raise Dropped("undecodable", str(error)) from None
+        # RFC 2866 section 4.2: an Accounting-Response carries no attributes but Proxy-State.
+        return Response(
+            self._encoder.encode(
+                code=wire.ACCOUNTING_RESPONSE,
+                request=frame,
+                secret=client.secret,
+                attributes=(),
+                message_authenticator=False,
+            )
+        )
 
     def _drop(
         self, reason: str, source: tuple[str, int], detail: str, nas: str | None = None
@@ -224,9 +227,9 @@ class RadiusRouter:
 
 
 class AccountingSink(Protocol):
-    """Where decoded Accounting-Requests go; returns once the record is committed."""
+    """Where Accounting-Requests go; returns once the record is committed."""
 
     async def record(
-        self, request: AcctPacket, client: RadiusClient, source: str, now: datetime
+        self, request: Request, client: RadiusClient, source: str, now: datetime
     ) -> None:
         """Record the request durably, or raise."""

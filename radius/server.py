@@ -11,8 +11,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, cast
 
-from pyrad.packet import AcctPacket
-
 from cautiva.accounting.service import AccountingEvent, record_many
 from cautiva.database import transaction
 from cautiva.grants.service import LoginAttempt, authorize_many
@@ -23,6 +21,7 @@ from radius.accounting import accounting_event
 from radius.auth import AuthHandler
 from radius.batching import ShardedBatcher
 from radius.clients import ClientDirectory, RadiusClient
+from radius.codec import ReplyEncoder, Request
 from radius.dedup import DuplicateCache
 from radius.dictionary import load_dictionary
 from radius.enforcement import Enforcer
@@ -88,8 +87,9 @@ class RadiusServer:
             max_batch=settings.batch_max,
             name="accounting",
         )
+        self.encoder = ReplyEncoder(self.dictionary)
         self.router = RadiusRouter(
-            dictionary=self.dictionary,
+            encoder=self.encoder,
             clients=self.clients,
             auth=AuthHandler(
                 secret_key=runtime.settings.secret_key, authorize=self._auth_batcher.submit
@@ -118,11 +118,16 @@ class RadiusServer:
         task.add_done_callback(self._tasks.discard)
 
     async def record(
-        self, request: AcctPacket, client: RadiusClient, source: str, now: datetime
+        self, request: Request, client: RadiusClient, source: str, now: datetime
     ) -> None:
         """Decode an Accounting-Request and return once it is committed."""
-        event = accounting_event(request, point_id=client.view.id, source=source, now=now)
+        event = accounting_event(
+            request, point_id=client.view.id, source=source, now=now, cause_name=self._cause_name
+        )
         await self._acct_batcher.submit(event)
+
+    def _cause_name(self, raw: bytes) -> str | None:
+        return self.encoder.value_name("Acct-Terminate-Cause", raw)
 
     async def _authorize_batch(self, attempts: Sequence[LoginAttempt]) -> list[Decision]:
         async with transaction(self.runtime.sessions) as session:

@@ -22,7 +22,24 @@ DISCONNECT_ACK = 41
 DISCONNECT_NAK = 42
 
 USER_NAME = 1
+USER_PASSWORD = 2
+CHAP_PASSWORD = 3
+FRAMED_IP_ADDRESS = 8
+CALLING_STATION_ID = 31
 NAS_IDENTIFIER = 32
+PROXY_STATE = 33
+ACCT_STATUS_TYPE = 40
+ACCT_DELAY_TIME = 41
+ACCT_INPUT_OCTETS = 42
+ACCT_OUTPUT_OCTETS = 43
+ACCT_SESSION_ID = 44
+ACCT_SESSION_TIME = 46
+ACCT_TERMINATE_CAUSE = 49
+ACCT_INPUT_GIGAWORDS = 52
+ACCT_OUTPUT_GIGAWORDS = 53
+EVENT_TIMESTAMP = 55
+CHAP_CHALLENGE = 60
+VENDOR_SPECIFIC = 26
 MESSAGE_AUTHENTICATOR = 80
 HEADER_LENGTH = 20
 # RFC 2865 section 3: the maximum length is 4096 octets.
@@ -45,6 +62,7 @@ class Frame:
     nas_identifier: str | None
     has_message_authenticator: bool
     attribute_count: int
+    attributes: tuple[tuple[int, bytes], ...] = ()
 
 
 def parse_frame(datagram: bytes, *, max_attributes: int) -> Frame:
@@ -61,6 +79,7 @@ def parse_frame(datagram: bytes, *, max_attributes: int) -> Frame:
     nas_identifier: str | None = None
     message_authenticators = 0
     count = 0
+    attributes: list[tuple[int, bytes]] = []
     offset = HEADER_LENGTH
     while offset < length:
         if offset + 2 > length:
@@ -71,12 +90,13 @@ def parse_frame(datagram: bytes, *, max_attributes: int) -> Frame:
         count += 1
         if count > max_attributes:
             raise MalformedPacket(f"more than {max_attributes} attributes")
+        attributes.append((attr_type, packet[offset + 2 : offset + attr_length]))
         if attr_type == MESSAGE_AUTHENTICATOR:
             if attr_length != 18:
                 raise MalformedPacket("Message-Authenticator is not 16 octets")
             message_authenticators += 1
         elif attr_type == NAS_IDENTIFIER and nas_identifier is None:
-            nas_identifier = _text(packet[offset + 2 : offset + attr_length], "NAS-Identifier")
+            nas_identifier = text(packet[offset + 2 : offset + attr_length], "NAS-Identifier")
         offset += attr_length
     if message_authenticators > 1:
         raise MalformedPacket("more than one Message-Authenticator")
@@ -88,10 +108,11 @@ def parse_frame(datagram: bytes, *, max_attributes: int) -> Frame:
         nas_identifier=nas_identifier,
         has_message_authenticator=message_authenticators == 1,
         attribute_count=count,
+        attributes=tuple(attributes),
     )
 
 
-def _text(value: bytes, name: str) -> str:
+def text(value: bytes, name: str) -> str:
     """Decode a text attribute: UTF-8 without NUL octets."""
     try:
         decoded = value.decode("utf-8")

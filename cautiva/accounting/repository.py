@@ -73,7 +73,7 @@ class AccountingRepository:
         if not keys:
             return {}
         columns = [SESSIONS.c[name] for name in _STATE_COLUMNS]
-        result = await self.session.execute(
+        result = await (await self.session.connection()).execute(
             select(*columns).where(
                 SESSIONS.c.acct_session_id.in_({key[1] for key in keys}),
                 SESSIONS.c.point_id.in_({key[0] for key in keys}),
@@ -131,7 +131,8 @@ class AccountingRepository:
         self, *, point_id: int, before: datetime, at: datetime, cause: str
     ) -> int:
         """Stop every open session of a point started before `before`; return how many."""
-        result = await self.session.execute(
+        connection = await self.session.connection()
+        result = await connection.execute(
             update(AccountingSession)
             .where(
                 AccountingSession.point_id == point_id,
@@ -139,9 +140,8 @@ class AccountingRepository:
                 (AccountingSession.started_at.is_(None)) | (AccountingSession.started_at <= before),
             )
             .values(stopped_at=at, terminate_cause=cause)
-            .execution_options(synchronize_session="fetch")
         )
-        return int(result.rowcount)  # type: ignore[attr-defined]
+        return int(result.rowcount)
 
     async def open_sessions(
         self, *, grant_ids: Collection[int] | None = None
@@ -174,7 +174,7 @@ class AccountingRepository:
         """Return which of these sessions had a Disconnect-Request sent since `since`."""
         if not session_ids:
             return set()
-        result = await self.session.execute(
+        result = await (await self.session.connection()).execute(
             select(Disconnect.session_id).where(
                 Disconnect.session_id.in_(session_ids), Disconnect.requested_at >= since
             )

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import Table, bindparam, func, literal_column, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cautiva.models import AccountingSession, Grant
+from cautiva.models.base import UTCDateTime
 from cautiva.policy import GrantView, SessionUsage
 
 GRANTS: Table = Grant.__table__  # type: ignore[assignment]
@@ -36,7 +37,7 @@ class GrantRepository:
         """Return the policy's view of the grants with these usernames, keyed by username."""
         if not usernames:
             return {}
-        result = await self.session.execute(
+        result = await (await self.session.connection()).execute(
             select(
                 Grant.username,
                 Grant.id,
@@ -76,21 +77,46 @@ class GrantRepository:
         )
 
     async def usage_by_grant(self, grant_ids: Collection[int]) -> dict[int, list[SessionUsage]]:
-        """Return the accounted sessions of these grants, keyed by grant id."""
+        """Return the accounted usage of these grants, keyed by grant id.
+
+        Stopped sessions come summed per grant (they only add up); running ones come one by
+        one, since the policy counts each up to now.
+        """
         usage: dict[int, list[SessionUsage]] = {grant_id: [] for grant_id in grant_ids}
         if not grant_ids:
             return usage
-        result = await self.session.execute(
+        sessions = AccountingSession
+        stopped = (
             select(
-                AccountingSession.grant_id,
-                AccountingSession.session_time,
-                AccountingSession.updated_at,
-                AccountingSession.stopped_at,
-            ).where(AccountingSession.grant_id.in_(grant_ids))
+                sessions.grant_id,
+                func.sum(sessions.session_time).label("session_time"),
+                literal_column("NULL", type_=UTCDateTime()).label("updated_at"),
+            )
+            .where(sessions.grant_id.in_(grant_ids), sessions.stopped_at.is_not(None))
+            .group_by(sessions.grant_id)
         )
-        for grant_id, session_time, updated_at, stopped_at in result.all():
-            if grant_id is not None:
+        running = select(sessions.grant_id, sessions.session_time, sessions.updated_at).where(
+            sessions.grant_id.in_(grant_ids), sessions.stopped_at.is_(None)
+        )
+        connection = await self.session.connection()
+        result = await connection.execute(union_all(stopped, running))
+        for grant_id, session_time, updated_at in result.all():
+            if grant_id is None:
+                continue
+            if updated_at is None:
+                usage[grant_id].append(SessionUsage(int(session_time), _EPOCH, stopped=True))
+            else:
                 usage[grant_id].append(
-                    SessionUsage(session_time, updated_at, stopped=stopped_at is not None)
+                    SessionUsage(session_time, _as_utc(updated_at), stopped=False)
                 )
         return usage
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _as_utc(value: datetime | str) -> datetime:
+    """Timestamps from a UNION lose their column type on SQLite: parse and mark them UTC."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

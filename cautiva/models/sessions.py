@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cautiva.models.base import Base, utcnow
@@ -14,7 +14,18 @@ class AccountingSession(Base):
     """One router session as accounting reports it (RFC 2866), keyed per point."""
 
     __tablename__ = "sessions"
-    __table_args__ = (UniqueConstraint("point_id", "acct_session_id", "username"),)
+    __table_args__ = (
+        UniqueConstraint("point_id", "acct_session_id", "username"),
+        # Only open sessions are looked up by state (sweeps, Accounting-On). Indexing
+        # updated_at or stopped_at in full would make every Interim-Update a non-HOT update
+        # touching all indexes.
+        Index(
+            "ix_sessions_open",
+            "point_id",
+            postgresql_where=text("stopped_at IS NULL"),
+            sqlite_where=text("stopped_at IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     point_id: Mapped[int] = mapped_column(ForeignKey("points.id", ondelete="CASCADE"))
@@ -28,8 +39,8 @@ class AccountingSession(Base):
     # Where the accounting came from: the address a Disconnect-Request goes back to.
     nas_address: Mapped[str | None] = mapped_column(String(45))
     started_at: Mapped[datetime | None]
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
-    stopped_at: Mapped[datetime | None] = mapped_column(index=True)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    stopped_at: Mapped[datetime | None]
     session_time: Mapped[int] = mapped_column(Integer, default=0)
     input_octets: Mapped[int] = mapped_column(BigInteger, default=0)
     output_octets: Mapped[int] = mapped_column(BigInteger, default=0)
