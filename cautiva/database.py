@@ -28,6 +28,8 @@ def create_engine(settings: DatabaseSettings) -> AsyncEngine:
         engine = create_async_engine(url, echo=settings.echo, connect_args={"timeout": 30})
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
+    # No pre-ping: it costs a round trip per transaction. A dropped connection fails its
+    # batch, the pool is invalidated, nothing is answered, and the router retransmits.
     return create_async_engine(
         url, echo=settings.echo, pool_size=settings.pool_size, pool_pre_ping=False
     )
