@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import json
 import os
+import socket
+import sqlite3
 import subprocess
 import urllib.request
 from pathlib import Path
 from typing import Any
 
 import pytest
+from pyrad.packet import AcctPacket
 
+from radius.dictionary import load_dictionary
 from radius_harness import CAUTIVA, RadiusProcess, free_udp_port, radclient
 
 pytestmark = pytest.mark.sqlite
@@ -182,3 +186,38 @@ def test_serve_runs_radius_and_portal_and_demo_prints_the_point(
         assert status.code == "Access-Accept", status.output
     finally:
         assert server.stop() == 0
+
+
+def test_accounting_is_answered_only_once_committed(
+    sqlite_env: dict[str, str], tmp_path: Path
+) -> None:
+
+    cli(sqlite_env, "db", "upgrade")
+    point = cli_json(
+        sqlite_env, "point", "add", "--name", "Lock", "--nas-id", "lock-1", "--nas-type", "mikrotik"
+    )
+    request = AcctPacket(dict=load_dictionary(), secret=point["secret"].encode(), id=5)
+    request.AddAttribute("Acct-Status-Type", "Start")
+    request.AddAttribute("User-Name", "someone")
+    request.AddAttribute("Acct-Session-Id", "locked-1")
+    request.AddAttribute("NAS-Identifier", "lock-1")
+    datagram = request.RequestPacket()
+    server = RadiusProcess(sqlite_env, tmp_path / "radius.log").start()
+    blocker = sqlite3.connect(tmp_path / "var" / "cautiva.db", timeout=1)
+    try:
+        blocker.execute("BEGIN EXCLUSIVE")  # the database cannot commit anything now
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+            sock.bind(("127.0.0.1", 0))
+            sock.settimeout(1.5)
+            sock.sendto(datagram, server.acct)
+            with pytest.raises(TimeoutError):
+                sock.recv(4096)
+            blocker.rollback()  # the write can go through now
+            sock.settimeout(10)
+            reply = sock.recv(4096)
+        assert reply[0] == 5 and reply[1] == 5  # Accounting-Response to Identifier 5
+    finally:
+        blocker.close()
+        assert server.stop() == 0
+    sessions = cli_json(sqlite_env, "session", "list", "--point", "lock-1")
+    assert [s["username"] for s in sessions] == ["someone"]

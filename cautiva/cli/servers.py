@@ -102,7 +102,7 @@ def _demo_record(settings: Settings, point: dict[str, Any]) -> dict[str, Any]:
         "secret": point["secret"],
         "radius_auth": f"{host}:{settings.radius.auth_port}",
         "radius_acct": f"{host}:{settings.radius.acct_port}",
-        "portal": f"http://{host}:{settings.portal.port}/p/{point['nas_id']}",
         "health": f"http://{host}:{settings.portal.port}/healthz",
+        "api_docs": f"http://{host}:{settings.portal.port}/docs",
         "test_login": f"cautiva grant issue --point {point['nas_id']}",
     }
