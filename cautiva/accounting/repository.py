@@ -60,6 +60,17 @@ class SessionState:
 
 _STATE_COLUMNS = [f.name for f in fields(SessionState)]
 _WRITE_COLUMNS = [name for name in _STATE_COLUMNS if name != "id"]
+# Built once: SQLAlchemy memoizes their cache keys, so the hot path does not re-key them.
+_SELECT_STATES = select(*[SESSIONS.c[name] for name in _STATE_COLUMNS]).where(
+    SESSIONS.c.acct_session_id.in_(bindparam("session_ids", expanding=True)),
+    SESSIONS.c.point_id.in_(bindparam("point_ids", expanding=True)),
+)
+_INSERT_STATES = insert(SESSIONS).returning(SESSIONS.c.id, sort_by_parameter_order=True)
+_UPDATE_STATES = (
+    update(SESSIONS)
+    .where(SESSIONS.c.id == bindparam("state_id"))
+    .values({name: bindparam(f"v_{name}") for name in _WRITE_COLUMNS})
+)
 
 
 class AccountingRepository:
@@ -92,7 +103,7 @@ class AccountingRepository:
             return
         connection = await self.session.connection()
         result = await connection.execute(
-            insert(SESSIONS).returning(SESSIONS.c.id, sort_by_parameter_order=True),
+            _INSERT_STATES,
             [{name: getattr(state, name) for name in _WRITE_COLUMNS} for state in states],
         )
         for state, (new_id,) in zip(states, result.all(), strict=True):
@@ -102,14 +113,9 @@ class AccountingRepository:
         """Write changed sessions back in one executemany UPDATE."""
         if not states:
             return
-        statement = (
-            update(SESSIONS)
-            .where(SESSIONS.c.id == bindparam("state_id"))
-            .values({name: bindparam(f"v_{name}") for name in _WRITE_COLUMNS})
-        )
         connection = await self.session.connection()
         await connection.execute(
-            statement,
+            _UPDATE_STATES,
             [
                 {"state_id": state.id, **{f"v_{n}": getattr(state, n) for n in _WRITE_COLUMNS}}
                 for state in states

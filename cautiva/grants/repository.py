@@ -37,18 +37,8 @@ class GrantRepository:
         """Return the policy's view of the grants with these usernames, keyed by username."""
         if not usernames:
             return {}
-        result = await (await self.session.connection()).execute(
-            select(
-                Grant.username,
-                Grant.id,
-                Grant.point_id,
-                Grant.mac,
-                Grant.seconds_allowed,
-                Grant.login_deadline,
-                Grant.first_login_at,
-                Grant.revoked_at,
-            ).where(Grant.username.in_(usernames))
-        )
+        connection = await self.session.connection()
+        result = await connection.execute(_GRANT_VIEWS, {"usernames": list(usernames)})
         return {
             row.username: GrantView(
                 id=row.id,
@@ -66,14 +56,9 @@ class GrantRepository:
         """Mark first logins: (grant id, MAC to bind, when), in one executemany UPDATE."""
         if not logins:
             return
-        statement = (
-            update(GRANTS)
-            .where(GRANTS.c.id == bindparam("grant_id"))
-            .values(mac=bindparam("v_mac"), first_login_at=bindparam("v_at"))
-        )
         connection = await self.session.connection()
         await connection.execute(
-            statement, [{"grant_id": i, "v_mac": mac, "v_at": at} for i, mac, at in logins]
+            _RECORD_LOGINS, [{"grant_id": i, "v_mac": mac, "v_at": at} for i, mac, at in logins]
         )
 
     async def usage_by_grant(self, grant_ids: Collection[int]) -> dict[int, list[SessionUsage]]:
@@ -85,21 +70,8 @@ class GrantRepository:
         usage: dict[int, list[SessionUsage]] = {grant_id: [] for grant_id in grant_ids}
         if not grant_ids:
             return usage
-        sessions = AccountingSession
-        stopped = (
-            select(
-                sessions.grant_id,
-                func.sum(sessions.session_time).label("session_time"),
-                literal_column("NULL", type_=UTCDateTime()).label("updated_at"),
-            )
-            .where(sessions.grant_id.in_(grant_ids), sessions.stopped_at.is_not(None))
-            .group_by(sessions.grant_id)
-        )
-        running = select(sessions.grant_id, sessions.session_time, sessions.updated_at).where(
-            sessions.grant_id.in_(grant_ids), sessions.stopped_at.is_(None)
-        )
         connection = await self.session.connection()
-        result = await connection.execute(union_all(stopped, running))
+        result = await connection.execute(_USAGE, {"grant_ids": list(grant_ids)})
         for grant_id, session_time, updated_at in result.all():
             if grant_id is None:
                 continue
@@ -113,6 +85,41 @@ class GrantRepository:
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+# Built once: SQLAlchemy memoizes a statement's cache key, so the hot path skips rebuilding
+# and re-keying it on every batch.
+_GRANT_VIEWS = select(
+    Grant.username,
+    Grant.id,
+    Grant.point_id,
+    Grant.mac,
+    Grant.seconds_allowed,
+    Grant.login_deadline,
+    Grant.first_login_at,
+    Grant.revoked_at,
+).where(Grant.username.in_(bindparam("usernames", expanding=True)))
+_RECORD_LOGINS = (
+    update(GRANTS)
+    .where(GRANTS.c.id == bindparam("grant_id"))
+    .values(mac=bindparam("v_mac"), first_login_at=bindparam("v_at"))
+)
+_SESSIONS = AccountingSession
+_USAGE = union_all(
+    select(
+        _SESSIONS.grant_id,
+        func.sum(_SESSIONS.session_time).label("session_time"),
+        literal_column("NULL", type_=UTCDateTime()).label("updated_at"),
+    )
+    .where(
+        _SESSIONS.grant_id.in_(bindparam("grant_ids", expanding=True)),
+        _SESSIONS.stopped_at.is_not(None),
+    )
+    .group_by(_SESSIONS.grant_id),
+    select(_SESSIONS.grant_id, _SESSIONS.session_time, _SESSIONS.updated_at).where(
+        _SESSIONS.grant_id.in_(bindparam("grant_ids", expanding=True)),
+        _SESSIONS.stopped_at.is_(None),
+    ),
+)
 
 
 def _as_utc(value: datetime | str) -> datetime:
