@@ -31,7 +31,13 @@ def create_engine(settings: DatabaseSettings) -> AsyncEngine:
     # No pre-ping: it costs a round trip per transaction. A dropped connection fails its
     # batch, the pool is invalidated, nothing is answered, and the router retransmits.
     return create_async_engine(
-        url, echo=settings.echo, pool_size=settings.pool_size, pool_pre_ping=False
+        url,
+        echo=settings.echo,
+        pool_size=settings.pool_size,
+        pool_pre_ping=False,
+        # Batches of every size give IN lists and multi-row INSERTs of every length: keep
+        # them all prepared rather than have PostgreSQL parse and plan them again and again.
+        connect_args={"prepared_statement_cache_size": 2048},
     )
 
 
