@@ -10,13 +10,14 @@ from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cautiva.models import AccountingSession, Disconnect, Grant
+from cautiva.models.sessions import ByteCounters
 
 SESSIONS: Table = AccountingSession.__table__  # type: ignore[assignment]
 SessionKey = tuple[int, str, str]
 
 
 @dataclass(slots=True)
-class SessionState:
+class SessionState(ByteCounters):
     """A session row as plain data: accounting merges events into it, then writes it back.
 
     The hot path works on these instead of ORM objects: a batch is read with one SELECT and
@@ -46,16 +47,6 @@ class SessionState:
     def key(self) -> SessionKey:
         """(point id, Acct-Session-Id, User-Name)."""
         return (self.point_id, self.acct_session_id, self.username)
-
-    @property
-    def input_bytes(self) -> int:
-        """Bytes from the user, gigawords included."""
-        return (self.input_gigawords << 32) + self.input_octets
-
-    @property
-    def output_bytes(self) -> int:
-        """Bytes to the user, gigawords included."""
-        return (self.output_gigawords << 32) + self.output_octets
 
 
 _STATE_COLUMNS = [f.name for f in fields(SessionState)]

@@ -10,7 +10,26 @@ from sqlalchemy.orm import Mapped, mapped_column
 from cautiva.models.base import Base, utcnow
 
 
-class AccountingSession(Base):
+class ByteCounters:
+    """Octet counters with their gigawords (RFC 2869 sections 5.1 and 5.2) as byte totals."""
+
+    input_octets: int
+    output_octets: int
+    input_gigawords: int
+    output_gigawords: int
+
+    @property
+    def input_bytes(self) -> int:
+        """Bytes received from the user, gigawords included."""
+        return (self.input_gigawords << 32) + self.input_octets
+
+    @property
+    def output_bytes(self) -> int:
+        """Bytes sent to the user, gigawords included."""
+        return (self.output_gigawords << 32) + self.output_octets
+
+
+class AccountingSession(ByteCounters, Base):
     """One router session as accounting reports it (RFC 2866), keyed per point."""
 
     __tablename__ = "sessions"
@@ -48,16 +67,6 @@ class AccountingSession(Base):
     output_gigawords: Mapped[int] = mapped_column(Integer, default=0)
     terminate_cause: Mapped[str | None] = mapped_column(String(40))
     interim_interval: Mapped[int | None] = mapped_column(Integer)
-
-    @property
-    def input_bytes(self) -> int:
-        """Bytes received from the user, gigawords included (RFC 2869 section 5.1)."""
-        return (self.input_gigawords << 32) + self.input_octets
-
-    @property
-    def output_bytes(self) -> int:
-        """Bytes sent to the user, gigawords included (RFC 2869 section 5.2)."""
-        return (self.output_gigawords << 32) + self.output_octets
 
 
 class Disconnect(Base):

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import socket
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -399,6 +401,23 @@ async def test_used_time_carries_over_to_a_reconnect(
     assert "used up" in done.one("Reply-Message")
 
 
+@contextlib.asynccontextmanager
+async def point_with_fake_nas(runtime: Runtime) -> AsyncIterator[tuple[Point, FakeNas]]:
+    """A point whose Disconnect-Requests go to a FakeNas listening on a free port."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        coa_port = probe.getsockname()[1]
+    point = await create_point(runtime, coa_port=coa_port)
+    nas = FakeNas(point.radius_secret.encode())
+    transport, _ = await asyncio.get_running_loop().create_datagram_endpoint(
+        lambda: nas, local_addr=("127.0.0.1", coa_port)
+    )
+    try:
+        yield point, nas
+    finally:
+        transport.close()
+
+
 class FakeNas(asyncio.DatagramProtocol):
     """A router's RFC 5176 listener: verifies Disconnect-Requests and ACKs them."""
 
@@ -428,16 +447,7 @@ class FakeNas(asyncio.DatagramProtocol):
 async def test_overrun_session_is_disconnected(
     runtime: Runtime, radius_server: RadiusProcess
 ) -> None:
-    loop = asyncio.get_running_loop()
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        coa_port = probe.getsockname()[1]
-    point = await create_point(runtime, coa_port=coa_port)
-    nas = FakeNas(point.radius_secret.encode())
-    transport, _ = await loop.create_datagram_endpoint(
-        lambda: nas, local_addr=("127.0.0.1", coa_port)
-    )
-    try:
+    async with point_with_fake_nas(runtime) as (point, nas):
         grant = await issue(runtime, point)
         login = auth_request(grant.username, grant.password, point)
         assert (await send(radius_server.auth, "auth", point.radius_secret, login)).code == (
@@ -470,8 +480,6 @@ async def test_overrun_session_is_disconnected(
                 break
             await asyncio.sleep(0.1)
         assert record is not None and record.result == "ack" and record.reason == "overrun"
-    finally:
-        transport.close()
 
 
 async def test_retransmission_is_answered_from_cache_and_counted_once(
@@ -524,16 +532,7 @@ async def test_retransmission_is_answered_from_cache_and_counted_once(
 async def test_cli_disconnects_a_session_by_hand(
     runtime: Runtime, radius_server: RadiusProcess
 ) -> None:
-    loop = asyncio.get_running_loop()
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        coa_port = probe.getsockname()[1]
-    point = await create_point(runtime, coa_port=coa_port)
-    nas = FakeNas(point.radius_secret.encode())
-    transport, _ = await loop.create_datagram_endpoint(
-        lambda: nas, local_addr=("127.0.0.1", coa_port)
-    )
-    try:
+    async with point_with_fake_nas(runtime) as (point, nas):
         grant = await issue(runtime, point)
         start = acct_request("Start", grant.username, point, "by-hand")
         assert (await send(radius_server.acct, "acct", point.radius_secret, start)).code == (
@@ -559,5 +558,3 @@ async def test_cli_disconnects_a_session_by_hand(
                 await db.execute(select(Disconnect).where(Disconnect.session_id == row.id))
             ).scalar_one()
         assert (record.result, record.reason, record.attempts) == ("ack", "admin", 1)
-    finally:
-        transport.close()
