@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Iterable, Mapping
 from datetime import date
 
 from cautiva.surveys.expressions import Answer, Context, Value, evaluate, holds
@@ -284,19 +284,8 @@ def validate_page(
         elif value is not None:
             merged[question.name] = value
     values, relevant = _resolve(form, merged, today)
-    clean: dict[str, Answer] = {}
     errors: dict[str, str] = {}
-    for question in page.questions:
-        if question.name not in relevant or question.type in ANSWERLESS:
-            continue
-        if question.name in wrong:
-            errors[question.name] = message(wrong[question.name], lang, form.default_language)
-            continue
-        problem_text = _check(form, question, values, lang, today)
-        if problem_text is not None:
-            errors[question.name] = problem_text
-        elif question.name in values:
-            clean[question.name] = values[question.name]
+    clean = _check_visible(form, page.questions, values, relevant, wrong, lang, today, errors)
     return clean, errors
 
 
@@ -323,8 +312,23 @@ def validate_all(
             elif value is not None:
                 coerced[name] = value
     values, relevant = _resolve(form, coerced, today)
+    clean = _check_visible(form, form.questions(), values, relevant, wrong, lang, today, errors)
+    return clean, errors
+
+
+def _check_visible(
+    form: Form,
+    questions: Iterable[Question],
+    values: Mapping[str, Answer],
+    relevant: Collection[str],
+    wrong: Mapping[str, str],
+    lang: str,
+    today: date | None,
+    errors: dict[str, str],
+) -> dict[str, Answer]:
+    """Check the relevant questions among `questions`, adding to `errors`; return clean answers."""
     clean: dict[str, Answer] = {}
-    for question in form.questions():
+    for question in questions:
         if question.name not in relevant or question.type in ANSWERLESS:
             continue
         if question.name in wrong:
@@ -335,7 +339,7 @@ def validate_all(
             errors[question.name] = problem_text
         elif question.name in values:
             clean[question.name] = values[question.name]
-    return clean, errors
+    return clean
 
 
 def finalize(form: Form, answers: Answers, *, today: date | None = None) -> dict[str, Answer]:
