@@ -85,6 +85,17 @@ class SessionSettings(BaseSettings):
     rate_up_kbps: int = Field(default=1024, ge=0)
 
 
+class SurveySettings(BaseSettings):
+    """`CAUTIVA_SURVEY_*`: who counts as returning, and what counts as a double submission."""
+
+    model_config = SettingsConfigDict(env_prefix="CAUTIVA_SURVEY_", extra="ignore")
+
+    # A person who answered within this many days gets the short follow-up form.
+    returning_days: int = Field(default=30, ge=0, le=3650)
+    # The same answers from the same point and device within this many seconds are one response.
+    duplicate_window: int = Field(default=300, ge=0, le=86400)
+
+
 class Settings(BaseSettings):
     """All of Cautiva's settings; build one per process at start-up with `Settings()`."""
 
@@ -98,6 +109,7 @@ class Settings(BaseSettings):
     radius: RadiusSettings = Field(default_factory=RadiusSettings)
     portal: PortalSettings = Field(default_factory=PortalSettings)
     session: SessionSettings = Field(default_factory=SessionSettings)
+    survey: SurveySettings = Field(default_factory=SurveySettings)
 
     @model_validator(mode="after")
     def _fill_defaults_and_check_secrets(self) -> Self:

@@ -4,5 +4,18 @@ from cautiva.models.base import Base, utcnow
 from cautiva.models.grants import Grant
 from cautiva.models.points import NasType, Point
 from cautiva.models.sessions import AccountingSession, Disconnect
+from cautiva.models.surveys import FormKind, PointForms, Response, SurveyForm
 
-__all__ = ["AccountingSession", "Base", "Disconnect", "Grant", "NasType", "Point", "utcnow"]
+__all__ = [
+    "AccountingSession",
+    "Base",
+    "Disconnect",
+    "FormKind",
+    "Grant",
+    "NasType",
+    "Point",
+    "PointForms",
+    "Response",
+    "SurveyForm",
+    "utcnow",
+]

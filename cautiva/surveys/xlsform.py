@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import re
+import zipfile
 from collections.abc import Mapping, Sequence
 from io import BytesIO
 from os import PathLike
@@ -52,11 +53,18 @@ _FALSE = frozenset({"no", "false", "false()", "0"})
 def load_xlsform(source: str | PathLike[str] | bytes) -> Form:
     """Read the workbook at `source` (a path, or the .xlsx bytes) into a checked `Form`."""
     if isinstance(source, bytes):
+        # pyxform guesses a format from bytes it does not recognise (and can crash on text):
+        # only an Office Open XML workbook, which is a ZIP archive, goes to it.
+        if not source.startswith(b"PK\x03\x04"):
+            raise InvalidInput("not an .xlsx workbook (save the form as Excel .xlsx)")
         source = BytesIO(source)  # type: ignore[assignment]
     try:
         data = get_xlsform(source)
     except PyXFormError as err:
         raise InvalidInput(f"cannot read the workbook: {err}") from None
+    except (TypeError, ValueError, KeyError, OSError, zipfile.BadZipFile) as err:
+        # pyxform fails with plain errors on bytes that are no workbook at all.
+        raise InvalidInput(f"cannot read the workbook: {type(err).__name__}: {err}") from None
     try:
         convert(xlsform=_for_pyxform(data), warnings=[])
     except PyXFormError as err:

@@ -241,3 +241,9 @@ def test_unknown_reference_is_refused() -> None:
 def test_not_a_workbook() -> None:
     with pytest.raises(InvalidInput):
         load_xlsform(b"\x00\x01 definitely not a spreadsheet")
+
+
+@pytest.mark.parametrize("junk", [b"", b"not a workbook", b"PK\x03\x04broken zip"])
+def test_bytes_that_are_no_workbook_are_refused_cleanly(junk: bytes) -> None:
+    with pytest.raises(InvalidInput):
+        load_xlsform(junk)

@@ -1,0 +1,1 @@
+"""Survey forms: publishing XLSForm versions, assigning them to points, resolving what to show."""

@@ -1,0 +1,1 @@
+"""Survey responses: pseudonymous person keys, returning people, answers stored, access granted."""
