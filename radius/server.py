@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import signal
 import zlib
 from collections.abc import Coroutine, Sequence
 from datetime import datetime
@@ -207,13 +206,9 @@ class RadiusServer:
                 last = snapshot
 
 
-async def run_radius(runtime: Runtime, stop: asyncio.Event | None = None) -> None:
-    """Run the RADIUS server until SIGTERM/SIGINT (or `stop` is set)."""
+async def run_radius(runtime: Runtime, stop: asyncio.Event) -> None:
+    """Run the RADIUS server until `stop` is set (the CLI sets it on SIGTERM/SIGINT)."""
     server = RadiusServer(runtime)
-    stop = stop or asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stop.set)
     await server.start()
     try:
         await stop.wait()

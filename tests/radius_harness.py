@@ -112,9 +112,14 @@ class RadiusProcess:
     """`cautiva radius` on free ports, with its log kept for assertions."""
 
     def __init__(
-        self, env: Mapping[str, str], log_path: Path, command: tuple[str, ...] = ("radius",)
+        self,
+        env: Mapping[str, str],
+        log_path: Path,
+        command: tuple[str, ...] = ("radius",),
+        ready: str = "listening on",
     ) -> None:
         self.command = command
+        self.ready = ready
         self.auth_port = free_udp_port()
         self.acct_port = free_udp_port()
         self.env = {
@@ -161,7 +166,7 @@ class RadiusProcess:
                 self.lines.append(line)
                 log.write(line)
                 log.flush()
-                if "listening on" in line:
+                if self.ready in line:
                     self._ready.set()
 
     def log_text(self) -> str:

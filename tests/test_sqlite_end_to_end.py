@@ -221,3 +221,17 @@ def test_accounting_is_answered_only_once_committed(
         assert server.stop() == 0
     sessions = cli_json(sqlite_env, "session", "list", "--point", "lock-1")
     assert [s["username"] for s in sessions] == ["someone"]
+
+
+def test_portal_runs_alone_and_stops_cleanly(sqlite_env: dict[str, str], tmp_path: Path) -> None:
+    port = free_udp_port()
+    env = {**sqlite_env, "CAUTIVA_PORTAL_HOST": "127.0.0.1", "CAUTIVA_PORTAL_PORT": str(port)}
+    cli(env, "db", "upgrade")
+    server = RadiusProcess(env, tmp_path / "portal.log", ("portal",), ready="Uvicorn running")
+    server.start()
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as reply:
+            assert json.load(reply) == {"status": "ok"}
+        assert "cautiva radius listening" not in server.log_text()
+    finally:
+        assert server.stop() == 0

@@ -68,6 +68,7 @@ def _register() -> None:
     cli.add_command(forms.form)
     cli.add_command(sessions.session)
     cli.add_command(servers.radius)
+    cli.add_command(servers.portal)
     cli.add_command(servers.serve)
     cli.add_command(servers.demo)
 

@@ -1,9 +1,11 @@
-"""`cautiva radius`, `cautiva serve` and `cautiva demo`: running the system."""
+"""`cautiva radius`, `cautiva portal`, `cautiva serve` and `cautiva demo`: running the system."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import signal
+from collections.abc import Coroutine
 from typing import Any
 
 import click
@@ -28,42 +30,53 @@ def _event_loop_policy() -> None:
         asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
 
 
+LOG_LEVEL = click.option("--log-level", default="INFO", show_default=True, help="Logging level.")
+
+
 @click.command()
-@click.option("--log-level", default="INFO", show_default=True, help="Logging level.")
+@LOG_LEVEL
 def radius(log_level: str) -> None:
     """Run the RADIUS server (auth and accounting ports) in the foreground."""
-    from radius.server import run_radius
-
-    configure_logging(log_level)
-    settings = load_settings()
-    _event_loop_policy()
-
-    async def main() -> None:
-        runtime = start_runtime(settings)
-        try:
-            await run_radius(runtime)
-        finally:
-            await runtime.close()
-
-    asyncio.run(main())
+    _run_servers(log_level, with_radius=True, with_portal=False)
 
 
 @click.command()
-@click.option("--log-level", default="INFO", show_default=True, help="Logging level.")
+@LOG_LEVEL
+def portal(log_level: str) -> None:
+    """Run the portal alone on CAUTIVA_PORTAL_HOST:CAUTIVA_PORTAL_PORT."""
+    _run_servers(log_level, with_radius=False, with_portal=True)
+
+
+@click.command()
+@LOG_LEVEL
 def serve(log_level: str) -> None:
     """Run everything: the RADIUS server and the portal."""
-    from portal_api.server import run_portal
-    from radius.server import run_radius
+    _run_servers(log_level, with_radius=True, with_portal=True)
 
+
+def _run_servers(log_level: str, *, with_radius: bool, with_portal: bool) -> None:
+    """Run the chosen servers in one event loop until SIGTERM or SIGINT."""
     configure_logging(log_level)
     settings = load_settings()
     _event_loop_policy()
 
     async def main() -> None:
-        runtime = start_runtime(settings)
         stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop.set)
+        runtime = start_runtime(settings)
+        work: list[Coroutine[Any, Any, None]] = []
+        if with_radius:
+            from radius.server import run_radius
+
+            work.append(run_radius(runtime, stop))
+        if with_portal:
+            from portal_api.server import run_portal
+
+            work.append(run_portal(settings, stop))
         try:
-            await asyncio.gather(run_radius(runtime, stop), run_portal(settings, stop))
+            await asyncio.gather(*work)
         finally:
             await runtime.close()
 
