@@ -10,6 +10,8 @@ from fastapi import FastAPI
 from cautiva import __version__
 from cautiva.runtime import start_runtime
 from cautiva.settings import Settings
+from portal_api.api import points
+from portal_api.errors import install_error_handlers
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -25,6 +27,8 @@ def create_app(settings: Settings) -> FastAPI:
             await runtime.close()
 
     app = FastAPI(title="Cautiva portal", version=__version__, lifespan=lifespan)
+    install_error_handlers(app)
+    app.include_router(points.router)
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:

@@ -64,3 +64,33 @@ async def issue(
             mac=mac,
         )
         return grant
+
+
+SURVEY_BANDS = [
+    "girls_0_5",
+    "boys_0_5",
+    "girls_6_17",
+    "boys_6_17",
+    "women_18_59",
+    "men_18_59",
+    "women_60",
+    "men_60",
+]
+
+
+def full_answers() -> dict[str, object]:
+    """Answers that complete the shipped default form (a mother and her small son)."""
+    return {
+        "group_size": 2,
+        **dict.fromkeys(SURVEY_BANDS, 0),
+        "women_18_59": 1,
+        "boys_0_5": 1,
+        "nationality": "VEN",
+        "coming_from": "COL",
+        "coming_from_place": "Cúcuta",
+        "going_to": "PER",
+        "stay": "days",
+        "needs": ["food", "shelter"],
+        "risks": ["none"],
+        "consent_messages": "yes",
+    }

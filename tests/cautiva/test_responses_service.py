@@ -27,37 +27,10 @@ from cautiva.responses.service import (
 from cautiva.runtime import Runtime
 from cautiva.settings import Settings, SurveySettings
 from conftest import TEST_SECRET_KEY
-from factories import create_point
+from factories import create_point, full_answers
 
-BANDS = [
-    "girls_0_5",
-    "boys_0_5",
-    "girls_6_17",
-    "boys_6_17",
-    "women_18_59",
-    "men_18_59",
-    "women_60",
-    "men_60",
-]
 PERIOD = timedelta(days=30)
 MAC = "02-00-00-AA-BB-01"
-
-
-def full_answers() -> dict[str, object]:
-    return {
-        "group_size": 2,
-        **dict.fromkeys(BANDS, 0),
-        "women_18_59": 1,
-        "boys_0_5": 1,
-        "nationality": "VEN",
-        "coming_from": "COL",
-        "coming_from_place": "Cúcuta",
-        "going_to": "PER",
-        "stay": "days",
-        "needs": ["food", "shelter"],
-        "risks": ["none"],
-        "consent_messages": "yes",
-    }
 
 
 def followup_answers() -> dict[str, object]:
