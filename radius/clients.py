@@ -75,16 +75,6 @@ class ClientDirectory:
         finally:
             del self._loading[key]
 
-    def forget(self) -> None:
-        """Drop every cached entry (after a secret rotation, in tests)."""
-        self._cache.clear()
-
-    async def get_by_id(self, point_id: int) -> RadiusClient | None:
-        """Return the client for a point id, bypassing the cache."""
-        async with transaction(self._sessions) as session:
-            point = await PointRepository(session).get(point_id)
-            return radius_client(point) if point is not None else None
-
     async def _load(self, *, nas_identifier: str | None, source: str) -> RadiusClient | None:
         async with transaction(self._sessions) as session:
             repository = PointRepository(session)

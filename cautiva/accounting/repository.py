@@ -140,15 +140,9 @@ class AccountingRepository:
         )
         return int(result.rowcount)
 
-    async def open_sessions(
-        self, *, grant_ids: Collection[int] | None = None
-    ) -> Sequence[AccountingSession]:
-        """Return sessions not stopped yet, of these grants when given."""
+    async def open_sessions(self) -> Sequence[AccountingSession]:
+        """Return every session not stopped yet."""
         query = select(AccountingSession).where(AccountingSession.stopped_at.is_(None))
-        if grant_ids is not None:
-            if not grant_ids:
-                return []
-            query = query.where(AccountingSession.grant_id.in_(grant_ids))
         return (await self.session.execute(query)).scalars().all()
 
     async def get_session(self, session_id: int) -> AccountingSession | None:

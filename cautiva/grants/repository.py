@@ -26,13 +26,6 @@ class GrantRepository:
         self.session.add_all(grants)
         await self.session.flush()
 
-    async def by_usernames(self, usernames: Collection[str]) -> dict[str, Grant]:
-        """Return the grants with these usernames, keyed by username."""
-        if not usernames:
-            return {}
-        result = await self.session.execute(select(Grant).where(Grant.username.in_(usernames)))
-        return {grant.username: grant for grant in result.scalars()}
-
     async def grant_views(self, usernames: Collection[str]) -> dict[str, GrantView]:
         """Return the policy's view of the grants with these usernames, keyed by username."""
         if not usernames:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -95,11 +94,6 @@ async def issue_grants(
         )
         for grant in grants
     ]
-
-
-def password_matches(secret_key: str, username: str, password: str) -> bool:
-    """Return True when `password` is the grant password of `username` (constant time)."""
-    return hmac.compare_digest(grant_password(secret_key, username), password)
 
 
 def grant_view(grant: Grant) -> GrantView:

@@ -19,6 +19,7 @@ from cautiva.surveys.engine import (
 from cautiva.surveys.expressions import Answer
 from cautiva.surveys.forms import Form
 from cautiva.surveys.xlsform import load_xlsform
+from factories import SURVEY_BANDS, full_answers
 
 YN = [
     Option("yn", "yes", T("Sí", "Yes", "Oui", "Wi")),
@@ -165,20 +166,8 @@ def test_integer_coercion(form: Form, raw: str, error: str | None) -> None:
         assert clean == {"group_size": 4}
 
 
-BANDS = [
-    "girls_0_5",
-    "boys_0_5",
-    "girls_6_17",
-    "boys_6_17",
-    "women_18_59",
-    "men_18_59",
-    "women_60",
-    "men_60",
-]
-
-
 def test_composition_must_add_up(form: Form) -> None:
-    inputs = dict.fromkeys(BANDS, "0") | {"women_18_59": "1", "girls_0_5": "2"}
+    inputs = dict.fromkeys(SURVEY_BANDS, "0") | {"women_18_59": "1", "girls_0_5": "2"}
     clean, errors = validate_page(form, "who", inputs, "en", answers={"group_size": 3})
     assert errors == {}
     assert clean["girls_0_5"] == 2 and "children" not in clean
@@ -260,25 +249,8 @@ def test_risks_skip_logic_and_exclusive_answers(form: Form) -> None:
     assert clean == {"needs": ["food", "water"], "risks": ["robbery"], "risks_help": "yes"}
 
 
-def complete_response() -> dict[str, object]:
-    return {
-        "group_size": 2,
-        **dict.fromkeys(BANDS, 0),
-        "women_18_59": 1,
-        "boys_0_5": 1,
-        "nationality": "VEN",
-        "coming_from": "COL",
-        "coming_from_place": "Cúcuta",
-        "going_to": "PER",
-        "stay": "days",
-        "needs": ["food", "shelter"],
-        "risks": ["none"],
-        "consent_messages": "yes",
-    }
-
-
 def test_validate_all_accepts_a_complete_response(form: Form) -> None:
-    clean, errors = validate_all(form, complete_response(), "en")
+    clean, errors = validate_all(form, full_answers(), "en")
     assert errors == {}
     stored = finalize(form, clean)
     assert stored["children"] == 1 and stored["females"] == 1 and stored["males"] == 1
@@ -286,7 +258,7 @@ def test_validate_all_accepts_a_complete_response(form: Form) -> None:
 
 
 def test_validate_all_reports_every_problem(form: Form) -> None:
-    response = complete_response()
+    response = full_answers()
     del response["group_size"]
     response["favourite_colour"] = "blue"
     response["welcome"] = "hello"
