@@ -63,6 +63,13 @@ class PortalSettings(BaseSettings):
 
     host: str = "0.0.0.0"
     port: int = Field(default=8000, ge=0, le=65535)
+    # Where phones reach the portal (https://...); links in API answers use it, else the
+    # request's own base URL (wrong behind a proxy that rewrites the host or scheme).
+    public_url: str = ""
+    # Requests per minute to the splash flow and the survey API, per device (its MAC, else its
+    # address) and per point (every phone behind a point's NAT shares that point's budget).
+    rate_per_device: int = Field(default=60, ge=0)
+    rate_per_point: int = Field(default=3000, ge=0)
 
 
 class SessionSettings(BaseSettings):

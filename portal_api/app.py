@@ -8,10 +8,14 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from cautiva import __version__
+from cautiva.database import transaction
+from cautiva.forms.service import ensure_default_forms
 from cautiva.runtime import start_runtime
 from cautiva.settings import Settings
-from portal_api.api import points
+from portal_api.api import captive, points
 from portal_api.errors import install_error_handlers
+from portal_api.ratelimit import PortalLimits
+from portal_api.splash import routes as splash
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -21,6 +25,9 @@ def create_app(settings: Settings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime = start_runtime(settings)
         app.state.runtime = runtime
+        # Publish the shipped forms before the first phone arrives (a no-op once published).
+        async with transaction(runtime.sessions) as session:
+            await ensure_default_forms(session)
         try:
             yield
         finally:
@@ -28,7 +35,12 @@ def create_app(settings: Settings) -> FastAPI:
 
     app = FastAPI(title="Cautiva portal", version=__version__, lifespan=lifespan)
     install_error_handlers(app)
+    app.state.portal_limits = PortalLimits(
+        settings.portal.rate_per_device, settings.portal.rate_per_point
+    )
     app.include_router(points.router)
+    app.include_router(captive.router)
+    app.include_router(splash.router)
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:

@@ -22,6 +22,7 @@ from typing import Literal
 from urllib.parse import parse_qsl, quote, urlsplit
 
 from cautiva.macs import normalise_mac
+from cautiva.models import NasType
 
 # A UAM challenge is 16 random octets sent as 32 hex digits (chilli `redir_challenge`, REDIR_MD5LEN;
 # uspot sends an MD5 digest as its challenge).
@@ -69,7 +70,7 @@ def _md5(data: bytes) -> bytes:
     return hashlib.md5(data, usedforsecurity=False).digest()
 
 
-def _is_http_url(value: str) -> bool:
+def is_http_url(value: str) -> bool:
     """True for an absolute http(s) URL with a host and no whitespace or control characters."""
     if not value or any(ch.isspace() or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value):
         return False
@@ -87,7 +88,7 @@ def _redirect_target(value: str | None) -> str | None:
     if value is None:
         return None
     value = value.strip()
-    return value if _is_http_url(value) else None
+    return value if is_http_url(value) else None
 
 
 def decode_octal_escapes(value: str) -> bytes:
@@ -138,7 +139,7 @@ def mikrotik_login(
     chap_challenge: str | None,
 ) -> LoginForm:
     """The POST to MikroTik's `link-login-only`: http-pap without chap values, else http-chap."""
-    if not _is_http_url(link_login_only):
+    if not is_http_url(link_login_only):
         raise ValueError("link-login-only must be an absolute http(s) URL")
     if not username:
         raise ValueError("username is empty")
@@ -319,3 +320,56 @@ def parse_uam_redirect(full_url: str, uam_secret: str) -> UamRedirect:
         sessionid=params.get("sessionid") or None,
         userurl=_redirect_target(params.get("userurl")),
     )
+
+
+@dataclass(frozen=True)
+class LoginStep:
+    """How the browser logs in: a POST form (MikroTik) or a GET to UAM `/logon` (chilli, uspot)."""
+
+    method: Literal["post", "get"]
+    url: str
+    fields: dict[str, str]
+
+
+def login_step(
+    nas_type: NasType | str,
+    uam_secret: str | None,
+    params: dict[str, str],
+    username: str,
+    password: str,
+    *,
+    result_url: str | None = None,
+) -> LoginStep | None:
+    """The login for the point's router from its redirect parameters; None without them.
+
+    `result_url` replaces MikroTik's `dst` so that the router sends the browser to the portal's
+    result page after login (which links on to the page first asked for). Raises ValueError for
+    unusable parameters.
+    """
+    if NasType(nas_type) is NasType.MIKROTIK:
+        link = params.get("link-login-only")
+        if not link:
+            return None
+        form = mikrotik_login(
+            link,
+            username,
+            password,
+            result_url or params.get("link-orig"),
+            params.get("chap-id") or None,
+            params.get("chap-challenge") or None,
+        )
+        return LoginStep(method="post", url=form.url, fields=dict(form.fields))
+    if not params.get("uamip") or not params.get("challenge"):
+        return None
+    url = uam_logon_url(
+        params["uamip"],
+        params.get("uamport", "3990"),
+        username,
+        password,
+        params["challenge"],
+        uam_secret or "",
+        # Without a UAM secret PAP is ambiguous between chilli and uspot; CHAP is not.
+        chap=not uam_secret,
+        userurl=params.get("userurl"),
+    )
+    return LoginStep(method="get", url=url, fields={})

@@ -60,12 +60,13 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from cautiva.cli import db, forms, grants, points, servers, sessions
+    from cautiva.cli import db, forms, grants, points, servers, sessions, texts
 
     cli.add_command(db.db)
     cli.add_command(points.point)
     cli.add_command(grants.grant)
     cli.add_command(forms.form)
+    cli.add_command(texts.text)
     cli.add_command(sessions.session)
     cli.add_command(servers.radius)
     cli.add_command(servers.portal)

@@ -1,6 +1,7 @@
 """Typed SQLAlchemy models; every schema change goes through an Alembic revision."""
 
 from cautiva.models.base import Base, utcnow
+from cautiva.models.content import PortalCounter, PortalText, TextKey
 from cautiva.models.grants import Grant
 from cautiva.models.points import NasType, Point
 from cautiva.models.sessions import AccountingSession, Disconnect
@@ -15,7 +16,10 @@ __all__ = [
     "NasType",
     "Point",
     "PointForms",
+    "PortalCounter",
+    "PortalText",
     "Response",
     "SurveyForm",
+    "TextKey",
     "utcnow",
 ]

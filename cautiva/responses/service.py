@@ -69,7 +69,16 @@ class SubmittedResponse:
     returning: bool
 
 
-def _message(key: str, lang: str) -> str:
+@dataclass(frozen=True, slots=True)
+class PinnedForm:
+    """The published form a person was shown, and whether it was the follow-up."""
+
+    survey_form_id: int
+    returning: bool
+
+
+def consent_message(key: str, lang: str) -> str:
+    """The reason for a missing consent or a bad email, in `lang` (else English)."""
     texts = _MESSAGES[key]
     return texts.get(lang.split("-")[0], texts["en"])
 
@@ -119,25 +128,71 @@ async def submit_response(
     The same answers again from the same point, device and person within `duplicate_window`
     return the earlier response with a fresh grant and store nothing new.
     """
-    if not point.active:
-        raise InvalidInput(f"point {point.nas_id!r} is retired")
-    if not _LANG.fullmatch(lang):
-        raise InvalidInput(f"not a language code: {lang!r}")
-    device_mac = normalise_mac(mac) if mac else None
-    if mac and device_mac is None:
-        raise InvalidInput(f"not a MAC address: {mac!r}")
+    check_language(lang)
     errors: dict[str, str] = {}
     if not age_confirmed:
-        errors["age_confirmed"] = _message("age_confirmed", lang)
+        errors["age_confirmed"] = consent_message("age_confirmed", lang)
     if not terms_accepted:
-        errors["terms_accepted"] = _message("terms_accepted", lang)
+        errors["terms_accepted"] = consent_message("terms_accepted", lang)
     key = ""
     try:
         key = person_key(secret_key, email)
     except InvalidInput:
-        errors["email"] = _message("email", lang)
+        errors["email"] = consent_message("email", lang)
     if errors:
         raise InvalidAnswers(errors)
+    return await store_response(
+        session,
+        point=point,
+        lang=lang,
+        person=key,
+        answers=answers,
+        mac=mac,
+        now=now,
+        secret_key=secret_key,
+        rules=rules,
+        login_window=login_window,
+        returning_period=returning_period,
+        duplicate_window=duplicate_window,
+        cache=cache,
+    )
+
+
+def check_language(lang: str) -> None:
+    """Raise InvalidInput unless `lang` looks like a language code."""
+    if not _LANG.fullmatch(lang):
+        raise InvalidInput(f"not a language code: {lang!r}")
+
+
+async def store_response(
+    session: AsyncSession,
+    *,
+    point: Point,
+    lang: str,
+    person: str,
+    answers: Mapping[str, object],
+    mac: str | None,
+    now: datetime,
+    secret_key: str,
+    rules: SessionRules,
+    login_window: int,
+    returning_period: timedelta,
+    duplicate_window: timedelta = DEFAULT_DUPLICATE_WINDOW,
+    cache: FormCache = FORMS,
+    pinned: PinnedForm | None = None,
+) -> SubmittedResponse:
+    """Store the answers of a person whose consent and email were already checked; issue a grant.
+
+    `person` is the person key (see `person_key`). `pinned` names the form the person was shown
+    page by page (the splash flow), so a form published meanwhile cannot change the questions
+    under them; without it the form is resolved now.
+    """
+    if not point.active:
+        raise InvalidInput(f"point {point.nas_id!r} is retired")
+    check_language(lang)
+    device_mac = normalise_mac(mac) if mac else None
+    if mac and device_mac is None:
+        raise InvalidInput(f"not a MAC address: {mac!r}")
     today = now.date()
 
     async def grant() -> IssuedGrant:
@@ -149,7 +204,7 @@ async def submit_response(
             login_window=login_window,
             now=now,
             mac=device_mac,
-            person_key=key,
+            person_key=person,
         )
         return issued
 
@@ -159,7 +214,7 @@ async def submit_response(
             session,
             point=point,
             mac=device_mac,
-            person_key=key,
+            person_key=person,
             answers=answers,
             lang=lang,
             since=now - duplicate_window,
@@ -168,8 +223,15 @@ async def submit_response(
         if earlier is not None:
             return SubmittedResponse(earlier.id, await grant(), earlier.returning_person)
 
-    returning = await is_returning(session, key, returning_period, now=now)
-    row, form = await resolve_form(session, point=point, returning=returning, cache=cache)
+    if pinned is not None:
+        found = await SurveyFormRepository(session).get(pinned.survey_form_id)
+        if found is None:
+            raise InvalidInput("the survey form shown is no longer published")
+        row, returning = found, pinned.returning
+        form = await parsed_form(session, row, cache=cache)
+    else:
+        returning = await is_returning(session, person, returning_period, now=now)
+        row, form = await resolve_form(session, point=point, returning=returning, cache=cache)
     clean, problems = validate_all(form, answers, lang, today=today)
     if problems:
         raise InvalidAnswers(problems)
@@ -181,7 +243,7 @@ async def submit_response(
             version=row.version,
             lang=lang,
             answers=finalize(form, clean, today=today),
-            person_key=key,
+            person_key=person,
             returning_person=returning,
             device_mac=device_mac,
             created_at=now,

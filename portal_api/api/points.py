@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, HTTPException, Query, Request
 
 from cautiva.errors import InvalidInput, NotFound
 from cautiva.forms.service import resolve_form
-from cautiva.models import NasType, Point, utcnow
+from cautiva.models import Point, utcnow
 from cautiva.points.repository import PointRepository
 from cautiva.responses.service import submit_response
 from cautiva.surveys.forms import Form, Question
@@ -23,7 +23,8 @@ from portal_api.api.schemas import (
     ResponseOut,
 )
 from portal_api.deps import RuntimeDep, SessionDep
-from portal_api.router_login import mikrotik_login, uam_logon_url
+from portal_api.ratelimit import PortalLimits
+from portal_api.router_login import login_step
 
 router = APIRouter(prefix="/api/v1/points", tags=["survey"])
 
@@ -48,12 +49,29 @@ async def get_form(
     return form_out(form, lang)
 
 
-@router.post("/{nas_id}/responses", response_model=ResponseOut, status_code=201)
+@router.post(
+    "/{nas_id}/responses",
+    response_model=ResponseOut,
+    status_code=201,
+    responses={
+        404: {"description": "No such point in service"},
+        422: {"description": "Field-level reasons: `detail.errors` maps each field to why"},
+        429: {"description": "Too many submissions from this device or point"},
+    },
+)
 async def post_response(
-    nas_id: str, body: ResponseIn, session: SessionDep, runtime: RuntimeDep
+    nas_id: str, body: ResponseIn, request: Request, session: SessionDep, runtime: RuntimeDep
 ) -> ResponseOut:
     """Store a completed survey and return the grant and how the browser logs in."""
     point = await active_point(session, nas_id)
+    limits: PortalLimits = request.app.state.portal_limits
+    device = body.router.get("mac") or (request.client.host if request.client else "unknown")
+    if not limits.allow(point=point.nas_id, device=device):
+        raise HTTPException(
+            status_code=429,
+            detail="too many submissions from this device or point; wait a minute",
+            headers={"Retry-After": "60"},
+        )
     settings = runtime.settings
     submitted = await submit_response(
         session,
@@ -84,33 +102,12 @@ def router_login(
 ) -> LoginOut | None:
     """The login step for the point's router, or None without the router's parameters."""
     try:
-        if NasType(point.nas_type) is NasType.MIKROTIK:
-            link = params.get("link-login-only")
-            if not link:
-                return None
-            form = mikrotik_login(
-                link,
-                username,
-                password,
-                params.get("link-orig"),
-                params.get("chap-id") or None,
-                params.get("chap-challenge") or None,
-            )
-            return LoginOut(method="post", url=form.url, fields=dict(form.fields))
-        if not params.get("uamip") or not params.get("challenge"):
-            return None
-        url = uam_logon_url(
-            params["uamip"],
-            params.get("uamport", "3990"),
-            username,
-            password,
-            params["challenge"],
-            point.uam_secret or "",
-            userurl=params.get("userurl"),
-        )
-        return LoginOut(method="get", url=url, fields={})
+        step = login_step(point.nas_type, point.uam_secret, params, username, password)
     except ValueError as error:
         raise InvalidInput(f"router parameters: {error}") from None
+    if step is None:
+        return None
+    return LoginOut(method=step.method, url=step.url, fields=step.fields)
 
 
 def form_out(form: Form, lang: str) -> FormOut:

@@ -1,0 +1,1 @@
+"""Funnel counters: how many times each portal step happened per point and day, nobody named."""
