@@ -10,6 +10,8 @@ from urllib.parse import quote, urlencode
 
 import httpx
 
+from factories import SURVEY_BANDS
+
 
 @dataclass
 class Control:
@@ -198,6 +200,22 @@ def uam_url(base: str, secret: str, **overrides: str) -> str:
     md = hashlib.md5((url + secret).encode(), usedforsecurity=False).hexdigest().upper()
     return f"{url}&md={md}"
 
+
+SURVEY_PAGES: list[dict[str, str | list[str]]] = [
+    {"group_size": "2"},
+    {**dict.fromkeys(SURVEY_BANDS, "0"), "women_18_59": "1", "boys_0_5": "1"},
+    {
+        "nationality": "VEN",
+        "coming_from": "COL",
+        "coming_from_place": "Cúcuta",
+        "going_to": "PER",
+        "going_to_place": "",
+        "stay": "days",
+    },
+    {"needs": ["food", "shelter"], "risks": ["none"]},
+    {"consent_messages": "yes"},
+]
+"""Answers for every page of the shipped default form (a mother and her small son)."""
 
 SIZE_BUDGET = 30 * 1024
 EXTERNAL = re.compile(r"""(?:src|href|action)\s*=\s*["']?(?:https?:)?//""", re.IGNORECASE)

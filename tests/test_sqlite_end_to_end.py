@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import socket
@@ -11,11 +12,13 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from pyrad.packet import AcctPacket
 
 from radius.dictionary import load_dictionary
 from radius_harness import CAUTIVA, RadiusProcess, free_udp_port, radclient
+from splash_pages import SURVEY_PAGES, Splash, mikrotik_query
 
 pytestmark = pytest.mark.sqlite
 
@@ -235,3 +238,47 @@ def test_portal_runs_alone_and_stops_cleanly(sqlite_env: dict[str, str], tmp_pat
         assert "cautiva radius listening" not in server.log_text()
     finally:
         assert server.stop() == 0
+
+
+async def test_splash_survey_to_radius_login_on_sqlite(
+    sqlite_env: dict[str, str], tmp_path: Path
+) -> None:
+    portal_port = free_udp_port()
+    env = {
+        **sqlite_env,
+        "CAUTIVA_PORTAL_HOST": "127.0.0.1",
+        "CAUTIVA_PORTAL_PORT": str(portal_port),
+    }
+    demo = cli_json(env, "demo")
+    server = RadiusProcess(env, tmp_path / "serve.log", command=("serve",)).start()
+    try:
+        server.wait_for_log("Uvicorn running", timeout=30)
+        base = f"http://127.0.0.1:{portal_port}"
+        async with httpx.AsyncClient(base_url=base, timeout=10) as http:
+            splash = Splash(http, demo["nas_id"])
+            page = await splash.open(mikrotik_query(mac="02:00:00:00:40:01"))
+            assert page.status == 200, page.text
+            await splash.submit(lang="es")
+            await splash.submit({"age": "yes", "terms": "yes"})
+            await splash.submit({"email": "alguien@example.org"})
+            for answers in SURVEY_PAGES:
+                page = await splash.submit(answers)
+            fields = next(f for f in page.forms if f.attrs.get("id") == "login").hidden()
+            password = page.text.split("Clave: ")[1].split()[0]
+        login = (
+            f'User-Name = "{fields["username"]}"\nUser-Password = "{password}"\n'
+            f'NAS-Identifier = "{demo["nas_id"]}"\nCalling-Station-Id = "02-00-00-00-40-01"\n'
+            "Message-Authenticator = 0x00\n"
+        )
+        accept = await asyncio.to_thread(radclient, server.auth, "auth", demo["secret"], login)
+        assert accept.code == "Access-Accept", accept.output
+        assert accept.one("Session-Timeout") == "3600"
+    finally:
+        assert server.stop() == 0
+    database = sqlite3.connect(tmp_path / "var" / "cautiva.db")
+    try:
+        (count,) = database.execute("SELECT count(*) FROM responses").fetchone()
+        dump = "\n".join(database.iterdump())
+    finally:
+        database.close()
+    assert count == 1 and "alguien" not in dump

@@ -12,7 +12,6 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-from splash_pages import EXTERNAL, SIZE_BUDGET, Page, Splash, mikrotik_query, uam_url
 from sqlalchemy import select, text, update
 
 from cautiva.content.service import set_portal_text
@@ -21,9 +20,10 @@ from cautiva.funnel.service import event_counts
 from cautiva.models import NasType, Point, Response
 from cautiva.runtime import Runtime
 from cautiva.settings import Settings
-from factories import SURVEY_BANDS, create_point
+from factories import create_point
 from portal_api.app import create_app
 from radius_harness import RadiusProcess, radclient
+from splash_pages import EXTERNAL, SIZE_BUDGET, SURVEY_PAGES, Page, Splash, mikrotik_query, uam_url
 
 BASE = "http://portal.test"
 
@@ -46,20 +46,7 @@ def email() -> str:
     return f"Persona.{uuid.uuid4().hex[:8]}@Example.org"
 
 
-PAGES: list[dict[str, str | list[str]]] = [
-    {"group_size": "2"},
-    {**dict.fromkeys(SURVEY_BANDS, "0"), "women_18_59": "1", "boys_0_5": "1"},
-    {
-        "nationality": "VEN",
-        "coming_from": "COL",
-        "coming_from_place": "Cúcuta",
-        "going_to": "PER",
-        "going_to_place": "",
-        "stay": "days",
-    },
-    {"needs": ["food", "shelter"], "risks": ["none"]},
-    {"consent_messages": "yes"},
-]
+PAGES = SURVEY_PAGES
 
 
 async def walk_to_survey(splash: Splash, address: str, lang: str = "es") -> Page:
@@ -209,9 +196,7 @@ async def test_uam_visit_verifies_md_and_redirects_to_logon(
     assert "Pa t ka konekte" in failed.text and "inè gratis" in failed.text
 
 
-async def test_uam_chap_response_without_uam_secret_is_not_needed(
-    runtime: Runtime, http: httpx.AsyncClient
-) -> None:
+async def test_uspot_visit_gets_a_pap_logon(runtime: Runtime, http: httpx.AsyncClient) -> None:
     point = await create_point(runtime, nas_type=NasType.USPOT)
     assert point.uam_secret
     url = uam_url(f"{BASE}/p/{point.nas_id}", point.uam_secret, mac="02-00-00-00-20-05")
@@ -470,7 +455,7 @@ async def test_splash_grant_logs_in_through_radclient(
         "Message-Authenticator = 0x00\n"
     )
     accept = await asyncio.to_thread(
-        radclient, radius_server.auth, "auth", point.radius_secret, login
+        radclient, radius_server.auth, "auth", point.radius_secret, login, timeout=5.0
     )
     assert accept.code == "Access-Accept", accept.output
     assert accept.one("Session-Timeout") == "3600"
