@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 
 import httpx
@@ -11,6 +12,7 @@ from cautiva.runtime import Runtime
 from factories import create_point, full_answers
 from portal_api.app import create_app
 from portal_api.ratelimit import PortalLimits, RateLimiter
+from portal_api.server import PrivateAccessLog
 from portal_api.splash.render import paragraphs
 from portal_api.splash.texts import LANGUAGES, Words, negotiate
 from portal_api.splash.visit import Grant, Step, Visit
@@ -132,3 +134,18 @@ async def test_survey_api_is_rate_limited_per_device(runtime: Runtime) -> None:
             codes.append(reply.status_code)
     assert codes == [201, 201, 429]
     assert reply.headers["retry-after"] == "60" and "wait a minute" in reply.json()["detail"]
+
+
+def test_access_log_keeps_no_mac_or_address() -> None:
+    record = logging.LogRecord(
+        "uvicorn.access",
+        logging.INFO,
+        __file__,
+        1,
+        '%s - "%s %s HTTP/%s" %d',
+        ("10.5.50.9:5123", "GET", "/p/n1?mac=02:00:00:00:00:01&ip=10.5.50.9", "1.1", 200),
+        None,
+    )
+    assert PrivateAccessLog().filter(record)
+    line = record.getMessage()
+    assert line == '- - "GET /p/n1 HTTP/1.1" 200'
