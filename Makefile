@@ -15,9 +15,11 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	touch $@
 
-# radclient (the independent RADIUS client the tests use) and the FreeRADIUS peer for bench.
+# radclient (the independent RADIUS client the tests use), the FreeRADIUS peer for bench, and
+# Chromium with its driver for the browser test: installed when any of them is missing.
 system-deps:
-	@if command -v radclient >/dev/null && test -x /usr/sbin/freeradius; then exit 0; fi; \
+	@if command -v radclient >/dev/null && test -x /usr/sbin/freeradius \
+		&& test -x /usr/bin/chromium && test -x /usr/bin/chromedriver; then exit 0; fi; \
 	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(SYSTEM_PACKAGES); \
 	else echo "install the Debian packages: $(SYSTEM_PACKAGES)"; exit 1; fi
