@@ -35,3 +35,9 @@ def grant_password(secret_key: str, username: str) -> str:
 def new_secret(length: int = 32) -> str:
     """Return a strong random shared secret made of letters and digits (safe in router configs)."""
     return "".join(secrets.choice(SECRET_ALPHABET) for _ in range(length))
+
+
+def heartbeat_key(secret_key: str, nas_id: str) -> str:
+    """The key a point's router sends with its heartbeat: 32 hex of HMAC-SHA256 of its NAS-ID."""
+    message = b"cautiva-heartbeat:" + nas_id.encode()
+    return hmac.new(secret_key.encode(), message, "sha256").hexdigest()[:32]

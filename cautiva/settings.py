@@ -72,6 +72,15 @@ class PortalSettings(BaseSettings):
     rate_per_point: int = Field(default=3000, ge=0)
 
 
+class AdminSettings(BaseSettings):
+    """`CAUTIVA_ADMIN_*`: how the admin judges the points."""
+
+    model_config = SettingsConfigDict(env_prefix="CAUTIVA_ADMIN_", extra="ignore")
+
+    # A point not heard from (heartbeat, accounting) for this many seconds shows as offline.
+    offline_after: int = Field(default=900, ge=60, le=7 * 86400)
+
+
 class SessionSettings(BaseSettings):
     """`CAUTIVA_SESSION_*`: the rules of one free session."""
 
@@ -117,6 +126,7 @@ class Settings(BaseSettings):
     portal: PortalSettings = Field(default_factory=PortalSettings)
     session: SessionSettings = Field(default_factory=SessionSettings)
     survey: SurveySettings = Field(default_factory=SurveySettings)
+    admin: AdminSettings = Field(default_factory=AdminSettings)
 
     @model_validator(mode="after")
     def _fill_defaults_and_check_secrets(self) -> Self:

@@ -12,7 +12,8 @@ from cautiva.database import transaction
 from cautiva.forms.service import ensure_default_forms
 from cautiva.runtime import start_runtime
 from cautiva.settings import Settings
-from portal_api.api import captive, points
+from portal_api.admin import api as admin_api
+from portal_api.api import captive, heartbeat, points
 from portal_api.errors import install_error_handlers
 from portal_api.ratelimit import PortalLimits
 from portal_api.splash import routes as splash
@@ -40,6 +41,8 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.include_router(points.router)
     app.include_router(captive.router)
+    app.include_router(heartbeat.router)
+    app.include_router(admin_api.router)
     app.include_router(splash.router)
 
     @app.get("/healthz")

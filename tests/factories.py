@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from dataclasses import replace
+from datetime import datetime, timedelta
 
+from cautiva.accounting.service import AccountingEvent, AcctStatus, record_many
 from cautiva.credentials import new_secret
 from cautiva.database import transaction
-from cautiva.grants.service import IssuedGrant, issue_grants
+from cautiva.grants.service import IssuedGrant, LoginAttempt, authorize_many, issue_grants
 from cautiva.models import NasType, Point, utcnow
-from cautiva.points.service import NewPoint, PointChanges, add_point, update_point
+from cautiva.points.service import NewPoint, PointChanges, add_point, point_view, update_point
+from cautiva.policy import Accept
 from cautiva.runtime import Runtime
 
 
@@ -94,3 +97,41 @@ def full_answers() -> dict[str, object]:
         "risks": ["none"],
         "consent_messages": "yes",
     }
+
+
+async def go_online(
+    runtime: Runtime,
+    point: Point,
+    *,
+    started: datetime,
+    used: int = 0,
+    mac: str = "02:00:00:00:20:01",
+    framed_ip: str = "10.5.50.9",
+    acct_session_id: str = "80000001",
+) -> IssuedGrant:
+    """Issue a grant, log in with it and start a session at `started`, as RADIUS would.
+
+    With `used`, an Interim-Update reports that many seconds at `started + used`.
+    """
+    grant = await issue(runtime, point, mac=mac, now=started)
+    attempt = LoginAttempt(point=point_view(point), username=grant.username, mac=mac)
+    async with transaction(runtime.sessions) as db:
+        (decision,) = await authorize_many(db, attempts=[attempt], now=started, rules=runtime.rules)
+    assert isinstance(decision, Accept), decision
+    start = AccountingEvent(
+        point_id=point.id,
+        status=AcctStatus.START,
+        event_time=started,
+        username=grant.username,
+        acct_session_id=acct_session_id,
+        mac=mac,
+        framed_ip=framed_ip,
+        nas_address="127.0.0.1",
+    )
+    events = [start]
+    if used:
+        at = started + timedelta(seconds=used)
+        events.append(replace(start, status=AcctStatus.INTERIM, event_time=at, session_time=used))
+    async with transaction(runtime.sessions) as db:
+        await record_many(db, events=events, now=utcnow(), rules=runtime.rules)
+    return grant

@@ -60,7 +60,7 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from cautiva.cli import db, forms, grants, points, servers, sessions, texts
+    from cautiva.cli import db, forms, grants, points, servers, sessions, staff, texts
 
     cli.add_command(db.db)
     cli.add_command(points.point)
@@ -68,6 +68,8 @@ def _register() -> None:
     cli.add_command(forms.form)
     cli.add_command(texts.text)
     cli.add_command(sessions.session)
+    cli.add_command(staff.user)
+    cli.add_command(staff.token)
     cli.add_command(servers.radius)
     cli.add_command(servers.portal)
     cli.add_command(servers.serve)

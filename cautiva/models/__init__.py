@@ -2,13 +2,17 @@
 
 from cautiva.models.base import Base, utcnow
 from cautiva.models.content import PortalCounter, PortalText, TextKey
+from cautiva.models.fieldwork import PointLocation, PointStatus
 from cautiva.models.grants import Grant
 from cautiva.models.points import NasType, Point
 from cautiva.models.sessions import AccountingSession, Disconnect
+from cautiva.models.staff import ApiToken, AuditEntry, User
 from cautiva.models.surveys import FormKind, PointForms, Response, SurveyForm
 
 __all__ = [
     "AccountingSession",
+    "ApiToken",
+    "AuditEntry",
     "Base",
     "Disconnect",
     "FormKind",
@@ -16,10 +20,13 @@ __all__ = [
     "NasType",
     "Point",
     "PointForms",
+    "PointLocation",
+    "PointStatus",
     "PortalCounter",
     "PortalText",
     "Response",
     "SurveyForm",
     "TextKey",
+    "User",
     "utcnow",
 ]

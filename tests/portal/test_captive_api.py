@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import replace
 from datetime import datetime, timedelta
 
 import httpx
@@ -13,13 +12,11 @@ from sqlalchemy import update
 
 from cautiva.accounting.service import AccountingEvent, AcctStatus, record_many
 from cautiva.database import transaction
-from cautiva.grants.service import IssuedGrant, LoginAttempt, authorize_many
+from cautiva.grants.service import IssuedGrant
 from cautiva.models import Point, utcnow
-from cautiva.points.service import point_view
-from cautiva.policy import Accept
 from cautiva.runtime import Runtime
 from cautiva.sessions.service import device_status
-from factories import create_point, issue
+from factories import create_point, go_online
 from portal_api.app import create_app
 from portal_api.state import DEVICE_COOKIE, device_sealer
 
@@ -48,44 +45,6 @@ def client_from(app: FastAPI, address: str) -> httpx.AsyncClient:
     """An HTTP client on the app whose requests come from `address`."""
     transport = httpx.ASGITransport(app=app, client=(address, 51000))
     return httpx.AsyncClient(transport=transport, base_url="http://portal.test")
-
-
-async def go_online(
-    runtime: Runtime,
-    point: Point,
-    *,
-    started: datetime,
-    used: int = 0,
-    mac: str = "02:00:00:00:20:01",
-    framed_ip: str = "10.5.50.9",
-    acct_session_id: str = "80000001",
-) -> IssuedGrant:
-    """Issue a grant, log in with it and start a session at `started`, as RADIUS would.
-
-    With `used`, an Interim-Update reports that many seconds at `started + used`.
-    """
-    grant = await issue(runtime, point, mac=mac, now=started)
-    attempt = LoginAttempt(point=point_view(point), username=grant.username, mac=mac)
-    async with transaction(runtime.sessions) as db:
-        (decision,) = await authorize_many(db, attempts=[attempt], now=started, rules=runtime.rules)
-    assert isinstance(decision, Accept), decision
-    start = AccountingEvent(
-        point_id=point.id,
-        status=AcctStatus.START,
-        event_time=started,
-        username=grant.username,
-        acct_session_id=acct_session_id,
-        mac=mac,
-        framed_ip=framed_ip,
-        nas_address="127.0.0.1",
-    )
-    events = [start]
-    if used:
-        at = started + timedelta(seconds=used)
-        events.append(replace(start, status=AcctStatus.INTERIM, event_time=at, session_time=used))
-    async with transaction(runtime.sessions) as db:
-        await record_many(db, events=events, now=utcnow(), rules=runtime.rules)
-    return grant
 
 
 async def stop(runtime: Runtime, point: Point, grant: IssuedGrant, *, at: datetime) -> None:

@@ -1,0 +1,1 @@
+"""Field operations on points: where they stand, whether they are alive, how they are doing."""
