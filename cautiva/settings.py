@@ -5,10 +5,11 @@ from __future__ import annotations
 import os
 import secrets
 from enum import StrEnum
+from ipaddress import IPv4Network
 from pathlib import Path
 from typing import Self
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 WEAK_SECRETS = frozenset({"", "changeme", "change-me", "secret", "testing123", "password"})
@@ -70,6 +71,8 @@ class PortalSettings(BaseSettings):
     # address) and per point (every phone behind a point's NAT shares that point's budget).
     rate_per_device: int = Field(default=60, ge=0)
     rate_per_point: int = Field(default=3000, ge=0)
+    # Seconds between writes of the buffered funnel counts (splash opened, consent, ...).
+    counter_flush_interval: float = Field(default=5.0, gt=0, le=300)
 
 
 class AdminSettings(BaseSettings):
@@ -79,6 +82,32 @@ class AdminSettings(BaseSettings):
 
     # A point not heard from (heartbeat, accounting) for this many seconds shows as offline.
     offline_after: int = Field(default=900, ge=60, le=7 * 86400)
+
+
+class RouterSettings(BaseSettings):
+    """`CAUTIVA_ROUTER_*`: what the generated router scripts point the routers at."""
+
+    model_config = SettingsConfigDict(env_prefix="CAUTIVA_ROUTER_", extra="ignore")
+
+    # Where routers send RADIUS (name or address); empty leaves a placeholder in the scripts.
+    radius_address: str = Field(default="", pattern=r"^[A-Za-z0-9.:-]*$", max_length=253)
+    radius_address_2: str = Field(default="", pattern=r"^[A-Za-z0-9.:-]*$", max_length=253)
+    # The portal as phones reach it; empty: CAUTIVA_PORTAL_PUBLIC_URL, else http://RADIUS:PORT.
+    portal_url: str = ""
+    # The clients' network behind the router (IPv4: the MikroTik hotspot and chilli are IPv4).
+    captive_network: IPv4Network = IPv4Network("10.1.0.0/24")
+    # The interface the hotspot serves: a RouterOS bridge, or an OpenWrt bridge device name
+    # (at most 15 characters, Linux IFNAMSIZ).
+    hotspot_interface: str = Field(
+        default="bridge-hotspot", pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,14}$"
+    )
+
+    @field_validator("captive_network")
+    @classmethod
+    def _room_for_clients(cls, value: IPv4Network) -> IPv4Network:
+        if value.num_addresses < 8:
+            raise ValueError("the captive network needs room for clients (at most a /29)")
+        return value
 
 
 class SessionSettings(BaseSettings):
@@ -127,6 +156,7 @@ class Settings(BaseSettings):
     session: SessionSettings = Field(default_factory=SessionSettings)
     survey: SurveySettings = Field(default_factory=SurveySettings)
     admin: AdminSettings = Field(default_factory=AdminSettings)
+    router: RouterSettings = Field(default_factory=RouterSettings)
 
     @model_validator(mode="after")
     def _fill_defaults_and_check_secrets(self) -> Self:

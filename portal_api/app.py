@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -16,6 +18,7 @@ from portal_api.admin import api as admin_api
 from portal_api.admin import pages as admin_pages
 from portal_api.api import captive, heartbeat, points
 from portal_api.errors import install_error_handlers
+from portal_api.funnel import FunnelBuffer
 from portal_api.ratelimit import PortalLimits
 from portal_api.splash import routes as splash
 
@@ -30,13 +33,20 @@ def create_app(settings: Settings) -> FastAPI:
         # Publish the shipped forms before the first phone arrives (a no-op once published).
         async with transaction(runtime.sessions) as session:
             await ensure_default_forms(session)
+        flusher = asyncio.create_task(
+            app.state.funnel.run(runtime, settings.portal.counter_flush_interval)
+        )
         try:
             yield
         finally:
+            flusher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await flusher
             await runtime.close()
 
     app = FastAPI(title="Cautiva portal", version=__version__, lifespan=lifespan)
     install_error_handlers(app)
+    app.state.funnel = FunnelBuffer()
     app.state.portal_limits = PortalLimits(
         settings.portal.rate_per_device, settings.portal.rate_per_point
     )

@@ -7,6 +7,7 @@ can be shown and shared without identifying anyone.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
 from enum import StrEnum
 
@@ -60,3 +61,13 @@ async def event_counts(
         point_id=point_id, since=since, until=until
     )
     return {event.value: totals.get(event.value, 0) for event in Event}
+
+
+async def add_counts(session: AsyncSession, *, counts: Mapping[tuple[date, int, str], int]) -> None:
+    """Add buffered counts `{(day, point_id, event): n}`, in key order (no lock cycles)."""
+    repository = PortalCounterRepository(session)
+    for (day, point_id, event), by in sorted(counts.items()):
+        if by > 0:
+            await repository.increment(
+                day=day, point_id=point_id, event=check_event(event).value, by=by
+            )

@@ -26,7 +26,6 @@ from cautiva.content.service import portal_text
 from cautiva.errors import InvalidAnswers, InvalidInput
 from cautiva.forms.repository import SurveyFormRepository
 from cautiva.forms.service import parsed_form, resolve_form
-from cautiva.funnel.service import count_event
 from cautiva.macs import normalise_mac
 from cautiva.models import NasType, Point, utcnow
 from cautiva.points.repository import PointRepository
@@ -49,6 +48,7 @@ from cautiva.surveys import (
 )
 from cautiva.surveys.expressions import Answer
 from portal_api.deps import RuntimeDep, SessionDep
+from portal_api.funnel import FunnelBuffer
 from portal_api.ratelimit import PortalLimits
 from portal_api.router_login import is_http_url, login_step, uam_md_valid
 from portal_api.splash.render import paragraphs, render
@@ -83,6 +83,11 @@ def _limits(request: Request) -> PortalLimits:
         limits = PortalLimits(portal.rate_per_device, portal.rate_per_point)
         request.app.state.portal_limits = limits
     return limits
+
+
+def _count(request: Request, point: Point, event: str) -> None:
+    funnel: FunnelBuffer = request.app.state.funnel
+    funnel.count(point_id=point.id, event=event, now=utcnow())
 
 
 def _client(request: Request) -> str:
@@ -230,7 +235,7 @@ async def splash(
     device = params.get("mac") or _client(request)
     if not _limits(request).allow(point=point.nas_id, device=device):
         return _slow_down(lang, point.name)
-    await count_event(session, point_id=point.id, event="splash_opened", now=utcnow())
+    _count(request, point, "splash_opened")
     csrf = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(18)
     visit = Visit(nas=point.nas_id, csrf=csrf, lang=lang, router=params)
     return await _show(request, runtime, session, point, visit)
@@ -394,7 +399,7 @@ async def _after_consent(
         visit.step = Step.LANGUAGE
         return await _show(request, runtime, session, point, visit)
     if visit.age == "no":
-        await count_event(session, point_id=point.id, event="under_age", now=utcnow())
+        _count(request, point, "under_age")
         visit.step = Step.MINOR
         return await _show(request, runtime, session, point, visit)
     errors: dict[str, str] = {}
@@ -404,7 +409,7 @@ async def _after_consent(
         errors["terms"] = consent_message("terms_accepted", visit.lang)
     if errors:
         return await _show(request, runtime, session, point, visit, errors=errors)
-    await count_event(session, point_id=point.id, event="consent", now=utcnow())
+    _count(request, point, "consent")
     visit.step = Step.EMAIL
     return await _show(request, runtime, session, point, visit)
 
@@ -548,11 +553,11 @@ async def _finish(
                 }
                 return await _show(request, runtime, session, point, visit, errors=errors)
         raise
-    await count_event(session, point_id=point.id, event="survey_done", now=utcnow())
+    _count(request, point, "survey_done")
     grant = submitted.grant
     visit.grant = Grant(grant.username, grant.password, grant.seconds)
     visit.step, visit.page, visit.answers, visit.shown = Step.MESSAGE, None, {}, []
-    await count_event(session, point_id=point.id, event="message_shown", now=utcnow())
+    _count(request, point, "message_shown")
     response = await _show(request, runtime, session, point, visit)
     device = device_sealer(settings.secret_key).seal({"u": grant.username, "n": point.nas_id})
     response.set_cookie(

@@ -139,6 +139,7 @@ async def test_mikrotik_visit_from_redirect_to_chap_login(
     result = await http.get(fields["dst"])
     assert result.status_code == 200 and "Ya está conectado" in result.text
     assert 'href="http://example.org/news?a=1&amp;b=2"' in result.text
+    await http._transport.app.state.funnel.flush(runtime)  # type: ignore[attr-defined]
     async with transaction(runtime.sessions) as session:
         counts = await event_counts(
             session, point_id=point.id, since=date(2000, 1, 1), until=date(2100, 1, 1)

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import logging
 import uuid
+from typing import Any
 
 import httpx
 import pytest
 
+from cautiva.database import transaction
+from cautiva.funnel.service import event_counts
+from cautiva.models import utcnow
 from cautiva.runtime import Runtime
 from factories import create_point, full_answers
 from portal_api.app import create_app
+from portal_api.funnel import FunnelBuffer
 from portal_api.ratelimit import PortalLimits, RateLimiter
 from portal_api.server import PrivateAccessLog
 from portal_api.splash.render import paragraphs
@@ -149,3 +154,30 @@ def test_access_log_keeps_no_mac_or_address() -> None:
     assert PrivateAccessLog().filter(record)
     line = record.getMessage()
     assert line == '- - "GET /p/n1 HTTP/1.1" 200'
+
+
+async def test_funnel_buffer_writes_in_one_go_and_keeps_counts_on_failure(
+    runtime: Runtime,
+) -> None:
+    point = await create_point(runtime)
+    buffer = FunnelBuffer()
+    now = utcnow()
+    for event in ("splash_opened", "splash_opened", "consent"):
+        buffer.count(point_id=point.id, event=event, now=now)
+    broken = Runtime(runtime.settings, runtime.engine, _failing_sessions())
+    with pytest.raises(RuntimeError):
+        await buffer.flush(broken)
+    await buffer.flush(runtime)
+    await buffer.flush(runtime)  # nothing left: no double count
+    async with transaction(runtime.sessions) as session:
+        counts = await event_counts(session, point_id=point.id, since=now.date(), until=now.date())
+    assert counts["splash_opened"] == 2 and counts["consent"] == 1
+    with pytest.raises(ValueError):
+        buffer.count(point_id=point.id, event="made_up", now=now)
+
+
+def _failing_sessions() -> Any:
+    def factory() -> Any:
+        raise RuntimeError("database down")
+
+    return factory
