@@ -49,16 +49,26 @@ def stale_marker(work_dir: Path) -> str:
     return f"CAUTIVA_DATA_DIR={work_dir / 'data'}"
 
 
-def environment(
-    pg: Postgres, auth_port: int, acct_port: int, secret_key: str, data_dir: Path
+def base_environment(
+    pg: Postgres, database: str, secret_key: str, data_dir: Path
 ) -> dict[str, str]:
-    """Return the process environment for every Cautiva command of the run."""
+    """Return a process environment for Cautiva commands on `database` (no CAUTIVA_* inherited)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("CAUTIVA_")}
     env.update(
         CAUTIVA_ENV="development",
         CAUTIVA_DATA_DIR=str(data_dir),
-        CAUTIVA_DATABASE_URL=pg.sqlalchemy_url(DATABASE),
+        CAUTIVA_DATABASE_URL=pg.sqlalchemy_url(database),
         CAUTIVA_SECRET_KEY=secret_key,
+    )
+    return env
+
+
+def environment(
+    pg: Postgres, auth_port: int, acct_port: int, secret_key: str, data_dir: Path
+) -> dict[str, str]:
+    """Return the process environment for every Cautiva command of the run."""
+    env = base_environment(pg, DATABASE, secret_key, data_dir)
+    env.update(
         CAUTIVA_RADIUS_HOST="127.0.0.1",
         CAUTIVA_RADIUS_AUTH_PORT=str(auth_port),
         CAUTIVA_RADIUS_ACCT_PORT=str(acct_port),
@@ -66,7 +76,8 @@ def environment(
     return env
 
 
-def _cli(env: Mapping[str, str], *args: str, timeout: float = 120.0) -> str:
+def cli(env: Mapping[str, str], *args: str, timeout: float = 120.0) -> str:
+    """Run `cautiva ARGS` and return its standard output; CautivaError when it fails."""
     command = [str(executable()), *args]
     try:
         done = subprocess.run(
@@ -82,7 +93,8 @@ def _cli(env: Mapping[str, str], *args: str, timeout: float = 120.0) -> str:
     return done.stdout
 
 
-def _json(text: str, command: str) -> Any:
+def parse_json(text: str, command: str) -> Any:
+    """Parse what a `--json` command printed; CautivaError when it is not JSON."""
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
@@ -109,9 +121,9 @@ def prepare(
     work_dir.mkdir(parents=True, exist_ok=True)
     env = environment(pg, auth_port, acct_port, secrets.token_hex(32), work_dir / "data")
     postgres.recreate_database(pg, DATABASE)
-    _cli(env, "db", "upgrade")
-    point = _json(
-        _cli(
+    cli(env, "db", "upgrade")
+    point = parse_json(
+        cli(
             env,
             *("point", "add", "--name", "Bench", "--nas-id", NAS_ID),
             *("--nas-type", "mikrotik", "--json"),
@@ -121,8 +133,8 @@ def prepare(
     secret = point.get("secret") if isinstance(point, dict) else None
     if not isinstance(secret, str) or not secret:
         raise CautivaError(f"`cautiva point add --json` printed no secret: {point!r}")
-    grants = _json(
-        _cli(env, "grant", "issue", "--point", NAS_ID, "--count", str(users), "--json"),
+    grants = parse_json(
+        cli(env, "grant", "issue", "--point", NAS_ID, "--count", str(users), "--json"),
         "cautiva grant issue --json",
     )
     return CautivaSetup(
@@ -139,7 +151,7 @@ def prepare(
 def version(env: Mapping[str, str]) -> str:
     """Return `cautiva --version`'s answer."""
     try:
-        return _cli(env, "--version", timeout=30).strip()
+        return cli(env, "--version", timeout=30).strip()
     except CautivaError:
         return "cautiva (version unknown)"
 

@@ -1,4 +1,4 @@
-"""Free UDP ports on the loopback interface."""
+"""Free UDP and TCP ports on the loopback interface."""
 
 from __future__ import annotations
 
@@ -17,3 +17,11 @@ def free_udp_ports(count: int, host: str = "127.0.0.1") -> list[int]:
     finally:
         for sock in socks:
             sock.close()
+
+
+def free_tcp_port(host: str = "127.0.0.1") -> int:
+    """Return a TCP port that was free a moment ago."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        port: int = sock.getsockname()[1]
+        return port

@@ -91,6 +91,14 @@ async def _copy(
         await conn.close()
 
 
+async def _fetch_value(pg: Postgres, database: str, sql: str) -> Any:
+    conn = await _connect(pg, database)
+    try:
+        return await conn.fetchval(sql)
+    finally:
+        await conn.close()
+
+
 async def _server_version(pg: Postgres) -> str:
     conn = await _connect(pg, "postgres")
     try:
@@ -119,6 +127,11 @@ def copy_rows(
 ) -> None:
     """COPY `rows` into `table`."""
     asyncio.run(_copy(pg, database, table, columns, rows))
+
+
+def fetch_value(pg: Postgres, database: str, sql: str) -> Any:
+    """Return the first column of the first row `sql` returns in `database`."""
+    return asyncio.run(_fetch_value(pg, database, sql))
 
 
 def server_version(pg: Postgres) -> str:

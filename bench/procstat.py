@@ -138,3 +138,13 @@ def environment_text(pid: int) -> str:
 def command_line(pid: int) -> str:
     """Return the command line of `pid` with spaces between arguments ('' if gone)."""
     return _title(pid)
+
+
+def system_busy_seconds() -> float:
+    """Return the CPU seconds all CPUs spent busy since boot (user, nice, system, irq, softirq)."""
+    try:
+        fields = (PROC / "stat").read_text().split("\n", 1)[0].split()
+    except OSError:
+        return 0.0
+    user, nice, system, _idle, _iowait, irq, softirq = (int(v) for v in fields[1:8])
+    return (user + nice + system + irq + softirq) / CLOCK_TICKS

@@ -1,4 +1,4 @@
-"""Run the whole bench: Cautiva, then a private FreeRADIUS + rlm_sql, then print the table."""
+"""Run the whole bench: Cautiva, a private FreeRADIUS + rlm_sql, the portal; print the tables."""
 
 from __future__ import annotations
 
@@ -13,9 +13,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from bench import cautiva_server, freeradius, ports, postgres, report, settings
+from bench import cautiva_server, freeradius, portal, ports, postgres, report, settings
 from bench.dictionary import load_dictionary
 from bench.packets import make_users
+from bench.portal import PortalReport
+from bench.portal_load import PortalLoadError
 from bench.process import ServerError, log_tail, stop_stale
 from bench.scenario import BenchError, ServerReport, Target, measure
 from bench.settings import BenchConfig
@@ -99,7 +101,27 @@ def bench_freeradius(config: BenchConfig, dictionary: Any) -> ServerReport:
         return measure(config, target, dictionary)
 
 
-def _header(config: BenchConfig, dictionary_note: str) -> None:
+def bench_portal(config: BenchConfig) -> PortalReport:
+    """Set the portal up through the CLI, run `cautiva portal` and load it over HTTP."""
+    _say("== Cautiva splash portal (PostgreSQL)")
+    started = time.monotonic()
+    work = config.out_dir / "portal"
+    stop_stale(work / "cautiva-portal.pid", portal.stale_marker(work))
+    setup = portal.prepare(config.pg, work, ports.free_tcp_port())
+    name = portal.version()
+    _say(f"  {name}; database {portal.DATABASE}; MikroTik point {portal.NAS_ID}")
+    with portal.running(setup) as pid:
+        _say(f"  cautiva portal PID {pid} on http://{portal.HOST}:{setup.port}")
+        result = portal.measure(config, setup, pid)
+    result.version = name
+    _say(f"  portal part: {time.monotonic() - started:.0f} s")
+    return result
+
+
+RADIUS_PARTS = ("cautiva", "freeradius")
+
+
+def _header(config: BenchConfig, dictionary_note: str | None) -> None:
     try:
         pg_version = postgres.server_version(config.pg)
     except Exception as exc:  # reported; every server will then fail with its own message
@@ -110,22 +132,45 @@ def _header(config: BenchConfig, dictionary_note: str) -> None:
         f"Python {platform.python_version()}"
     )
     _say(f"  PostgreSQL {pg_version} at {config.pg.host}:{config.pg.port}")
+    quick = " (quick)" if config.quick else ""
+    if dictionary_note is not None:
+        _say(
+            f"  RADIUS: {config.seconds:g} s measured after {config.warmup:g} s warm-up per run, "
+            f"in flight {', '.join(map(str, config.concurrency))}, {config.users} users, "
+            f"{config.rounds} round(s){quick}; dictionary: {dictionary_note}"
+        )
+    if "portal" in config.servers:
+        _say(
+            f"  portal: {config.portal_seconds:g} s measured after "
+            f"{min(config.warmup, portal.WARMUP_CAP):g} s warm-up per load, "
+            f"{config.portal_clients} concurrent HTTP clients, {config.rounds} round(s){quick}"
+        )
     _say(
-        f"  {config.seconds:g} s measured after {config.warmup:g} s warm-up per run, "
-        f"in flight {', '.join(map(str, config.concurrency))}, {config.users} users, "
-        f"{config.rounds} round(s){' (quick)' if config.quick else ''}"
+        f"  the load generators run on the same {os.cpu_count()} CPUs as the servers and "
+        f"PostgreSQL; artefacts in {config.out_dir}"
     )
-    _say(f"  dictionary: {dictionary_note}; artefacts in {config.out_dir}")
 
 
 def _traceback_if_unexpected(exc: Exception) -> None:
-    if not isinstance(exc, (cautiva_server.CautivaError, ServerError, BenchError)):
+    if not isinstance(exc, (cautiva_server.CautivaError, ServerError, BenchError, PortalLoadError)):
         traceback.print_exception(exc, file=sys.stderr)
 
 
-def run(config: BenchConfig) -> tuple[list[ServerReport], bool]:
-    """Measure the configured servers; return the reports and whether Cautiva's part failed."""
-    dictionary, note = load_dictionary()
+def _run_portal(config: BenchConfig) -> PortalReport:
+    try:
+        return bench_portal(config)
+    except Exception as exc:  # reported; the table still prints
+        _say(f"  portal FAILED: {exc}")
+        _traceback_if_unexpected(exc)
+        if not isinstance(exc, ServerError):
+            _say("  log tail:\n" + log_tail(config.out_dir / "portal" / "cautiva-portal.log"))
+        return PortalReport(clients=config.portal_clients, errors=[str(exc).splitlines()[0]])
+
+
+def run(config: BenchConfig) -> tuple[list[ServerReport], PortalReport | None, list[str]]:
+    """Measure the configured parts; return the reports and which of Cautiva's parts failed."""
+    radius = any(part in config.servers for part in RADIUS_PARTS)
+    dictionary, note = load_dictionary() if radius else (None, None)
     _header(config, note)
     reports: list[ServerReport] = []
     cautiva_failed = False
@@ -156,7 +201,11 @@ def run(config: BenchConfig) -> tuple[list[ServerReport], bool]:
                 if not isinstance(exc, ServerError):
                     _say("  log tail:\n" + log_tail(log))
                 reports.append(ServerReport(name="FreeRADIUS", errors=[str(exc).splitlines()[0]]))
-    return reports, cautiva_failed
+    failed = ["Cautiva's RADIUS part"] if cautiva_failed else []
+    portal_report = _run_portal(config) if "portal" in config.servers else None
+    if portal_report is not None and portal_report.errors:
+        failed.append("the portal part")
+    return reports, portal_report, failed
 
 
 def _interrupted(signum: int, _frame: object) -> None:
@@ -173,16 +222,16 @@ def main(argv: Sequence[str]) -> int:
     signal.signal(signal.SIGTERM, _interrupted)
     started = time.monotonic()
     try:
-        reports, cautiva_failed = run(config)
+        reports, portal_report, failed = run(config)
     except KeyboardInterrupt:
         _say("\ninterrupted; servers stopped")
         return 130
     _say()
-    _say(report.render(config, reports))
+    _say(report.render(config, reports, portal_report))
     results = config.out_dir / "results.json"
-    report.write_json(results, config, reports)
+    report.write_json(results, config, reports, portal_report)
     _say(f"\n{time.monotonic() - started:.0f} s in all; figures also in {results}")
-    if cautiva_failed:
-        print("bench: Cautiva's part FAILED", file=sys.stderr, flush=True)
+    if failed:
+        print(f"bench: {' and '.join(failed)} FAILED", file=sys.stderr, flush=True)
         return 1
     return 0

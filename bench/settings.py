@@ -11,18 +11,21 @@ from pathlib import Path
 from bench.postgres import Postgres
 
 ROOT = Path(__file__).resolve().parent.parent
-SERVERS = ("cautiva", "freeradius")
+SERVERS = ("cautiva", "freeradius", "portal")
+"""The parts of the bench: the two RADIUS servers, and Cautiva's splash portal."""
 
 HELP = """environment (defaults in brackets):
-  BENCH_SECONDS            measured seconds per run [10]
-  BENCH_WARMUP             unmeasured seconds before each run [2]
+  BENCH_SECONDS            measured seconds per RADIUS run [10]
+  BENCH_WARMUP             unmeasured seconds before each run (portal: at most 1) [2]
   BENCH_USERS              distinct users / request templates [1000]
   BENCH_CONCURRENCY        requests in flight, comma-separated [1,64]
   BENCH_ROUNDS             runs per figure; the median by throughput is shown [1]
   BENCH_RADCLIENT_REQUESTS requests per radclient cross-check, 0 to skip [10000]
   BENCH_TIMEOUT            seconds before a request counts as lost [3]
   BENCH_MAX_REQUESTS       cap on requests per run [2000000]
-  BENCH_SERVERS            which servers to measure [cautiva,freeradius]
+  BENCH_SERVERS            which parts to measure [cautiva,freeradius,portal]
+  BENCH_PORTAL_SECONDS     measured seconds per portal load (splash, API, HTML flow) [10]
+  BENCH_PORTAL_CLIENTS     concurrent HTTP clients on the portal [50]
   BENCH_OUT                where run artefacts go [bench/out]
   BENCH_PG_HOST, BENCH_PG_PORT, BENCH_PG_USER   PostgreSQL [127.0.0.1, 5432, postgres]
 """
@@ -43,6 +46,8 @@ class BenchConfig:
     servers: tuple[str, ...] = SERVERS
     out_dir: Path = ROOT / "bench" / "out"
     pg: Postgres = field(default_factory=Postgres)
+    portal_seconds: float = 10.0
+    portal_clients: int = 50
     quick: bool = False
 
     @property
@@ -89,6 +94,8 @@ def from_env() -> BenchConfig:
         servers=_servers(os.environ.get("BENCH_SERVERS", ",".join(SERVERS))),
         out_dir=Path(os.environ.get("BENCH_OUT", str(ROOT / "bench" / "out"))).resolve(),
         pg=Postgres.from_env(),
+        portal_seconds=_env_float("BENCH_PORTAL_SECONDS", 10.0, 0.5, 120.0),
+        portal_clients=_env_int("BENCH_PORTAL_CLIENTS", 50, 1, 500),
     )
 
 
@@ -96,13 +103,18 @@ def parse(argv: Sequence[str]) -> BenchConfig:
     """Parse the command line over the environment's configuration."""
     parser = argparse.ArgumentParser(
         prog="python -m bench",
-        description="Measure Cautiva's RADIUS server and FreeRADIUS + rlm_sql in the same run.",
+        description=(
+            "Measure Cautiva's RADIUS server and FreeRADIUS + rlm_sql in the same run, "
+            "then Cautiva's splash portal."
+        ),
         epilog=HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--quick", action="store_true", help="a short smoke run (~1 minute)")
-    parser.add_argument("--only", choices=SERVERS, help="measure one server only")
-    parser.add_argument("--seconds", type=float, help="measured seconds per run")
+    parser.add_argument("--only", choices=SERVERS, help="measure one part only")
+    parser.add_argument(
+        "--seconds", type=float, help="measured seconds per run (RADIUS and portal alike)"
+    )
     parser.add_argument("--rounds", type=int, help="runs per figure (median shown)")
     args = parser.parse_args(list(argv))
     config = from_env()
@@ -114,12 +126,14 @@ def parse(argv: Sequence[str]) -> BenchConfig:
             users=min(config.users, 200),
             rounds=1,
             radclient_requests=min(config.radclient_requests, 2000),
+            portal_seconds=min(config.portal_seconds, 2.0),
             quick=True,
         )
     if args.only:
         config = replace(config, servers=(args.only,))
     if args.seconds is not None:
-        config = replace(config, seconds=max(0.5, min(args.seconds, 120.0)))
+        seconds = max(0.5, min(args.seconds, 120.0))
+        config = replace(config, seconds=seconds, portal_seconds=seconds)
     if args.rounds is not None:
         config = replace(config, rounds=max(1, min(args.rounds, 9)))
     if config.users < config.peak_concurrency:
