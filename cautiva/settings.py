@@ -82,6 +82,8 @@ class AdminSettings(BaseSettings):
 
     # A point not heard from (heartbeat, accounting) for this many seconds shows as offline.
     offline_after: int = Field(default=900, ge=60, le=7 * 86400)
+    # Risk-prevention videos are watched on slow links before login: keep them short.
+    video_max_mb: int = Field(default=20, ge=1, le=500)
 
 
 class RouterSettings(BaseSettings):

@@ -25,6 +25,8 @@ class Event(StrEnum):
     MESSAGE_SHOWN = "message_shown"
     LOGIN_SENT = "login_sent"
     UNDER_AGE = "under_age"
+    VIDEO_STARTED = "video_started"
+    VIDEO_FINISHED = "video_finished"
 
 
 def check_event(event: str) -> Event:

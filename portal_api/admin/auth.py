@@ -70,8 +70,9 @@ async def principal_of(request: Request, session: AsyncSession) -> Principal | N
     principal = await user_principal(session, data["uid"])
     if principal is not None and request.method not in SAFE_METHODS:
         sent = request.headers.get("x-csrf-token")
-        if sent is None and request.headers.get("content-type", "").startswith(
-            "application/x-www-form-urlencoded"
+        content_type = request.headers.get("content-type", "")
+        if sent is None and content_type.startswith(
+            ("application/x-www-form-urlencoded", "multipart/form-data")
         ):
             form = await request.form()
             value = form.get("csrf")
@@ -113,3 +114,4 @@ ManagePoints = Annotated[Principal, allowed(Right.MANAGE_POINTS)]
 ManageSessions = Annotated[Principal, allowed(Right.MANAGE_SESSIONS)]
 RouterConfigs = Annotated[Principal, allowed(Right.ROUTER_CONFIGS)]
 ViewAudit = Annotated[Principal, allowed(Right.VIEW_AUDIT)]
+ManageMessages = Annotated[Principal, allowed(Right.MANAGE_MESSAGES)]

@@ -19,9 +19,12 @@ from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 from starlette.datastructures import FormData
+from starlette.datastructures import UploadFile as StarletteUploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from cautiva.accounting.service import list_sessions
+from cautiva.content.media import MAX_POSTER_BYTES, store_video
+from cautiva.content.service import list_portal_texts, portal_text, set_portal_text
 from cautiva.errors import CautivaError
 from cautiva.fieldwork.service import Location, locations, overview, relocate, retire
 from cautiva.models import NasType, utcnow
@@ -32,6 +35,7 @@ from portal_api.admin.api import send_disconnect
 from portal_api.admin.auth import (
     STAFF_COOKIE,
     STAFF_TTL,
+    ManageMessages,
     ManagePoints,
     ManageSessions,
     RouterConfigs,
@@ -41,6 +45,7 @@ from portal_api.admin.auth import (
 )
 from portal_api.deps import RuntimeDep, SessionDep
 from portal_api.splash.render import environment
+from portal_api.splash.texts import LANGUAGES
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
 
@@ -428,3 +433,75 @@ def install_admin_handlers(app: FastAPI) -> None:
                 text=str(error.detail),
             )
         return await http_exception_handler(request, error)
+
+
+@router.get("/messages", response_class=HTMLResponse)
+async def messages_page(
+    request: Request, principal: ManageMessages, session: SessionDep, runtime: RuntimeDep
+) -> HTMLResponse:
+    """The stored messages and the form to set one (text, video, poster frame)."""
+    return page(
+        request,
+        "messages.html",
+        title="Messages",
+        principal=principal,
+        texts=[t for t in await list_portal_texts(session) if t.key == "message"],
+        languages=list(LANGUAGES.items()),
+        max_mb=runtime.settings.admin.video_max_mb,
+        error=None,
+    )
+
+
+async def _upload(form: FormData, name: str, limit: int) -> tuple[str, bytes] | None:
+    value = form.get(name)
+    if not isinstance(value, StarletteUploadFile) or not value.filename:
+        return None
+    data = await value.read(limit + 1)
+    return value.filename, data
+
+
+@router.post("/messages", response_class=HTMLResponse)
+async def set_message(
+    request: Request, principal: ManageMessages, session: SessionDep, runtime: RuntimeDep
+) -> Response:
+    """Save a message for a language (and a point), with an optional video and poster."""
+    settings = runtime.settings
+    limit = settings.admin.video_max_mb * 1024 * 1024
+    # Starlette spools big parts to disk; the file's size is checked on reading, to the limit.
+    form = await request.form(max_files=2, max_fields=10)
+    lang, ref, body = _text(form, "lang"), _text(form, "point"), _text(form, "body")
+    try:
+        point = await get_point(session, ref=ref) if ref else None
+        video = await _upload(form, "video", limit)
+        poster = await _upload(form, "poster", MAX_POSTER_BYTES)
+        name = None
+        if video is not None:
+            name = store_video(
+                settings.data_dir, filename=video[0], data=video[1], max_bytes=limit, poster=poster
+            )
+        else:
+            current = await portal_text(session, key="message", lang=lang, point=point)
+            if current.source == ("point" if point else "global"):
+                name = current.video
+        await set_portal_text(session, key="message", lang=lang, body=body, point=point, video=name)
+    except CautivaError as error:
+        return page(
+            request,
+            "messages.html",
+            title="Messages",
+            principal=principal,
+            status_code=422,
+            texts=[t for t in await list_portal_texts(session) if t.key == "message"],
+            languages=list(LANGUAGES.items()),
+            max_mb=settings.admin.video_max_mb,
+            error=str(error),
+        )
+    await audit(
+        session,
+        principal=principal,
+        action="message.set",
+        target=point.nas_id if point else "*",
+        now=utcnow(),
+        details={"lang": lang, "video": name},
+    )
+    return _after("/admin/messages", "Message saved.")

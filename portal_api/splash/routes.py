@@ -22,6 +22,7 @@ from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from starlette.datastructures import FormData
 
+from cautiva.content.media import poster_of
 from cautiva.content.service import portal_text
 from cautiva.errors import InvalidAnswers, InvalidInput
 from cautiva.forms.repository import SurveyFormRepository
@@ -71,7 +72,14 @@ CSRF_COOKIE = "cautiva_csrf"
 LANG_COOKIE = "cautiva_lang"
 DROPDOWN_FROM = 9
 """Select lists longer than this show as a drop-down rather than a column of radio buttons."""
-_MEDIA_NAME = r"^[A-Za-z0-9._-]{1,200}\.(mp4|webm)$"
+_MEDIA_NAME = r"^[A-Za-z0-9._-]{1,200}\.(mp4|webm|jpg|png|webp)$"
+MEDIA_TYPES = {
+    ".mp4": "video/mp4",
+    ".webm": "video/webm",
+    ".jpg": "image/jpeg",
+    ".png": "image/png",
+    ".webp": "image/webp",
+}
 
 NasId = Annotated[str, PathParam(min_length=1, max_length=64)]
 
@@ -275,8 +283,22 @@ async def media(
     path = (folder / name).resolve()
     if path.parent != folder or not path.is_file():
         return Response("no such video\n", status_code=404, media_type="text/plain")
-    media_type = "video/webm" if name.endswith(".webm") else "video/mp4"
+    media_type = MEDIA_TYPES[path.suffix]
     return FileResponse(path, media_type=media_type, headers={"Cache-Control": "max-age=86400"})
+
+
+@router.post("/p/{nas_id}/video", status_code=204)
+async def video_seen(
+    nas_id: NasId, request: Request, session: SessionDep, event: str = ""
+) -> Response:
+    """Count a start or an end of the message video (sent by the page, no identifier)."""
+    point = await _active_point(session, nas_id)
+    if point is None or event not in ("started", "finished"):
+        return Response(status_code=404)
+    if not _limits(request).allow(point=point.nas_id, device=_client(request)):
+        return Response(status_code=429)
+    _count(request, point, f"video_{event}")
+    return Response(status_code=204)
 
 
 @router.post("/p/{nas_id}", response_class=HTMLResponse)
@@ -656,9 +678,12 @@ async def _show(
         if login is not None and login.method == "post":
             form_targets = (login.url,)
         media = bool(message.video)
+        poster = poster_of(settings.data_dir, message.video) if message.video else None
         context |= {
             "message": paragraphs(message.body),
             "video": f"/media/{quote(message.video)}" if message.video else None,
+            "poster": f"/media/{quote(poster)}" if poster else None,
+            "beacon_url": f"/p/{quote(point.nas_id)}/video",
             "login": login,
             "username": visit.grant.username,
             "password": visit.grant.password,

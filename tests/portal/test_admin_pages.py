@@ -136,3 +136,38 @@ async def test_sign_out_forgets_the_session(runtime: Runtime, http: httpx.AsyncC
     assert out.status_code == 200 and "signed out" in out.text
     assert out.headers["clear-site-data"] == '"cache", "storage"'
     assert (await http.get("/admin")).status_code == 303
+
+
+async def test_technician_sets_a_message_with_a_video_and_views_are_counted(
+    runtime: Runtime, http: httpx.AsyncClient
+) -> None:
+    email, password = await user(runtime, "technician")
+    await sign_in(http, email, password)
+    form = await http.get("/admin/messages")
+    assert form.status_code == 200 and 'enctype="multipart/form-data"' in form.text
+    mp4 = b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 256
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+    saved = await http.post(
+        "/admin/messages",
+        data={"csrf": csrf_of(form.text), "lang": "ht", "point": "", "body": "Pran swen tèt ou."},
+        files={"video": ("clip.mp4", mp4, "video/mp4"), "poster": ("f.png", png, "image/png")},
+    )
+    assert saved.status_code == 303, saved.text
+    listing = await http.get(saved.headers["location"])
+    assert "Message saved." in listing.text and "Pran swen tèt ou." in listing.text
+    video = re.search(r"(msg-[0-9a-f]{16}\.mp4)", listing.text)
+    assert video, listing.text
+    served = await http.get(f"/media/{video.group(1)}")
+    assert served.status_code == 200 and served.content == mp4
+    poster = await http.get(f"/media/{video.group(1).replace('.mp4', '.png')}")
+    assert poster.status_code == 200 and poster.headers["content-type"] == "image/png"
+    fake = await http.post(
+        "/admin/messages",
+        data={"csrf": csrf_of(form.text), "lang": "ht", "body": "x"},
+        files={"video": ("clip.mp4", b"<html>not a video</html>", "video/mp4")},
+    )
+    assert fake.status_code == 422 and "not a mp4 file" in fake.text
+    no_token = await http.post(
+        "/admin/messages", data={"lang": "ht", "body": "x"}, files={"video": ("a.mp4", mp4)}
+    )
+    assert no_token.status_code == 403

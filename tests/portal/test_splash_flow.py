@@ -406,6 +406,20 @@ async def test_operator_texts_are_escaped_and_the_video_is_local(
     assert "documentos &amp; cuídese" in page.html
     assert 'src="/media/consejos.mp4"' in page.html
     assert "media-src 'self'" in page.response.headers["content-security-policy"]
+    script = page.html.split("<script>", 1)[1].split("</script>", 1)[0]
+    digest = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
+    assert f"script-src 'sha256-{digest}'" in page.response.headers["content-security-policy"]
+    assert f'data-beacon="/p/{point.nas_id}/video"' in page.html
+    for event in ("started", "finished", "finished"):
+        seen = await http.post(f"/p/{point.nas_id}/video?event={event}")
+        assert seen.status_code == 204
+    assert (await http.post(f"/p/{point.nas_id}/video?event=paused")).status_code == 404
+    await http._transport.app.state.funnel.flush(runtime)  # type: ignore[attr-defined]
+    async with transaction(runtime.sessions) as session:
+        counts = await event_counts(
+            session, point_id=point.id, since=date(2000, 1, 1), until=date(2100, 1, 1)
+        )
+    assert counts["video_started"] == 1 and counts["video_finished"] == 2
     video = await http.get("/media/consejos.mp4")
     assert video.status_code == 200 and video.headers["content-type"] == "video/mp4"
     assert (await http.get("/media/..%2Fsecret_key")).status_code == 404
