@@ -130,7 +130,7 @@ async def service_worker() -> Response:
     return Response(
         (TEMPLATES / "sw.js").read_text(),
         media_type="text/javascript",
-        headers={"Cache-Control": "no-cache", "Service-Worker-Allowed": "/admin/"},
+        headers={"Cache-Control": "no-cache", "Service-Worker-Allowed": "/admin"},
     )
 
 

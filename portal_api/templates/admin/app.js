@@ -9,6 +9,6 @@
     caches.delete("cautiva-admin");
   }
   if ("serviceWorker" in navigator) {
-    navigator.serviceWorker.register("/admin/sw.js", { scope: "/admin/" });
+    navigator.serviceWorker.register("/admin/sw.js", { scope: "/admin" });
   }
 })();
