@@ -28,7 +28,14 @@ from cautiva.content.service import list_portal_texts, portal_text, set_portal_t
 from cautiva.errors import CautivaError
 from cautiva.fieldwork.service import Location, locations, overview, relocate, retire
 from cautiva.models import NasType, utcnow
-from cautiva.points.service import NewPoint, add_point, get_point, rotate_secret
+from cautiva.points.service import (
+    NewPoint,
+    PointChanges,
+    add_point,
+    get_point,
+    rotate_secret,
+    update_point,
+)
 from cautiva.staff.roles import Right, can
 from cautiva.staff.service import Principal, audit, authenticate
 from portal_api.admin.api import send_disconnect
@@ -366,6 +373,41 @@ async def relocate_point(
         details={"municipality": to.municipality, "department": to.department},
     )
     return _after(f"/admin/points/{quote(point.nas_id)}", "Move recorded.")
+
+
+@router.post("/points/{nas_id}/bandwidth")
+async def set_bandwidth(
+    nas_id: str, request: Request, principal: ManagePoints, session: SessionDep
+) -> Response:
+    """Set the point's per-person bandwidth (sent by RADIUS in each Access-Accept)."""
+    form = await request.form()
+    rates: dict[str, int | None] = {}
+    for field in ("rate_down", "rate_up"):
+        raw = _text(form, field)
+        if raw and not raw.isdigit():
+            return page(
+                request,
+                "message.html",
+                title="Bandwidth",
+                principal=principal,
+                status_code=422,
+                text=f"{field}: a whole number of kbit/s, please",
+            )
+        rates[field] = int(raw) if raw else None
+    point = await update_point(
+        session,
+        ref=nas_id,
+        changes=PointChanges(rate_down_kbps=rates["rate_down"], rate_up_kbps=rates["rate_up"]),
+    )
+    await audit(
+        session,
+        principal=principal,
+        action="point.set",
+        target=point.nas_id,
+        now=utcnow(),
+        details={k: v for k, v in rates.items() if v is not None},
+    )
+    return _after(f"/admin/points/{quote(point.nas_id)}", "Bandwidth saved.")
 
 
 @router.post("/points/{nas_id}/rotate")

@@ -115,6 +115,13 @@ async def test_technician_adds_and_moves_a_point_and_it_turns_online(
     page = await http.get(moved.headers["location"])
     assert "Move recorded." in page.text and "Pasto, Nariño" in page.text
     assert page.text.count("<tr><td>") >= 2, "both places are listed"
+    rates = await http.post(
+        f"/admin/points/{nas_id}/bandwidth",
+        data={"csrf": csrf_of(page.text), "rate_down": "4096", "rate_up": ""},
+    )
+    assert rates.status_code == 303
+    page = await http.get(rates.headers["location"])
+    assert 'id="rate_down" name="rate_down" inputmode="numeric" value="4096"' in page.text
     duplicate = await http.post("/admin/points/new", data=fields | {"csrf": csrf_of(page.text)})
     assert duplicate.status_code == 422 and "exists already" in duplicate.text
 
