@@ -1,7 +1,10 @@
-"""`cautiva point`: add, list, show and rotate the secrets of Wi-Fi points."""
+"""`cautiva point`: add, list, show and rotate the secrets of Wi-Fi points; router scripts and
+posters."""
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any
 
 import click
@@ -12,6 +15,15 @@ from cautiva.database import transaction
 from cautiva.models import NasType, Point
 from cautiva.points import service
 from cautiva.runtime import Runtime
+from router_configs import (
+    RADIUS_PLACEHOLDER,
+    ROUTER_FOR_NAS,
+    RenderedConfig,
+    RouterKind,
+    render_config,
+    render_poster,
+    router_targets,
+)
 
 JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 
@@ -23,6 +35,7 @@ def point_record(point: Point, *, with_secrets: bool) -> dict[str, Any]:
         "name": point.name,
         "nas_id": point.nas_id,
         "nas_type": point.nas_type,
+        "ssid": point.ssid,
         "active": point.active,
         "fixed_address": point.fixed_address,
         "coa_port": point.coa_port,
@@ -65,6 +78,7 @@ def point() -> None:
 @click.option("--department", help="Department (adm1).")
 @click.option("--municipality", help="Municipality (adm2).")
 @click.option("--site-type", help="terminal, border, road, service point...")
+@click.option("--ssid", help="The open network's name (at most 32 octets); default: the name.")
 @JSON_OPTION
 def add(
     name: str,
@@ -76,6 +90,7 @@ def add(
     department: str | None,
     municipality: str | None,
     site_type: str | None,
+    ssid: str | None,
     as_json: bool,
 ) -> None:
     """Add a point and print its secrets."""
@@ -89,6 +104,7 @@ def add(
         department=department,
         municipality=municipality,
         site_type=site_type,
+        ssid=ssid,
     )
 
     async def work(runtime: Runtime) -> dict[str, Any]:
@@ -150,6 +166,7 @@ def rotate_secret(ref: str, secret: str | None, as_json: bool) -> None:
 @click.option("--ip", "fixed_address", help="Fixed source address ('none' to clear).")
 @click.option("--rate-down", type=click.IntRange(0), help="Download cap per user, kbit/s.")
 @click.option("--rate-up", type=click.IntRange(0), help="Upload cap per user, kbit/s.")
+@click.option("--ssid", help="The open network's name ('' to broadcast the point's name).")
 @JSON_OPTION
 def set_(
     ref: str,
@@ -158,9 +175,10 @@ def set_(
     fixed_address: str | None,
     rate_down: int | None,
     rate_up: int | None,
+    ssid: str | None,
     as_json: bool,
 ) -> None:
-    """Change a point's RADIUS settings."""
+    """Change a point's RADIUS settings or its SSID."""
     changes = service.PointChanges(
         coa_port=coa_port,
         require_message_authenticator=(
@@ -170,6 +188,8 @@ def set_(
         clear_fixed_address=fixed_address == "none",
         rate_down_kbps=rate_down,
         rate_up_kbps=rate_up,
+        ssid=ssid or None,
+        clear_ssid=ssid == "",
     )
 
     async def work(runtime: Runtime) -> dict[str, Any]:
@@ -178,3 +198,75 @@ def set_(
             return point_record(updated, with_secrets=False)
 
     emit(run_async(work), as_json=as_json)
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write `text` to `path`, readable by its owner only (router scripts carry secrets)."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(text)
+
+
+@point.command("config")
+@click.argument("ref")
+@click.option(
+    "--router",
+    type=click.Choice([kind.value for kind in RouterKind]),
+    help="Router software; default: the one the point's NAS type runs.",
+)
+@click.option(
+    "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to FILE (mode 600)."
+)
+@JSON_OPTION
+def config(ref: str, router: str | None, output: Path | None, as_json: bool) -> None:
+    """Print the setup script of a point's router (RouterOS .rsc, or OpenWrt shell)."""
+
+    async def work(runtime: Runtime) -> tuple[RenderedConfig, bool]:
+        async with transaction(runtime.sessions) as session:
+            found = await service.get_point(session, ref=ref)
+            kind = RouterKind(router) if router else ROUTER_FOR_NAS[NasType(found.nas_type)]
+            settings = runtime.settings
+            rendered = render_config(found, kind, settings=settings)
+            return rendered, router_targets(settings).placeholder
+
+    rendered, placeholder = run_async(work)
+    if placeholder:
+        click.echo(
+            f"cautiva: warning: CAUTIVA_ROUTER_RADIUS_ADDRESS is not set: replace "
+            f"{RADIUS_PLACEHOLDER} in the script with the RADIUS server's address",
+            err=True,
+        )
+    if output is not None:
+        _write_private(output, rendered.text)
+    if as_json:
+        record: dict[str, Any] = {
+            "filename": rendered.filename,
+            "media_type": rendered.media_type,
+        }
+        record.update({"path": str(output)} if output is not None else {"text": rendered.text})
+        emit(record, as_json=True)
+    elif output is None:
+        click.echo(rendered.text, nl=False)
+
+
+@point.command("poster")
+@click.argument("ref")
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to FILE.")
+@JSON_OPTION
+def poster(ref: str, output: Path | None, as_json: bool) -> None:
+    """Print a point's printable A4 poster (SVG): Wi-Fi QR code and text in four languages."""
+
+    async def work(runtime: Runtime) -> tuple[str, str]:
+        async with transaction(runtime.sessions) as session:
+            found = await service.get_point(session, ref=ref)
+            return found.nas_id, render_poster(found, settings=runtime.settings)
+
+    nas_id, svg = run_async(work)
+    if output is not None:
+        output.write_text(svg, encoding="utf-8")
+    if as_json:
+        record: dict[str, Any] = {"filename": f"cautiva-{nas_id.replace(':', '-')}-poster.svg"}
+        record.update({"path": str(output)} if output is not None else {"svg": svg})
+        emit(record, as_json=True)
+    elif output is None:
+        click.echo(svg, nl=False)

@@ -26,6 +26,8 @@ class Point(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(120))
+    # The open network's name; NULL broadcasts the point's name (cut to 32 UTF-8 octets).
+    ssid: Mapped[str | None] = mapped_column(String(32))
     nas_id: Mapped[str] = mapped_column(String(64), unique=True)
     nas_type: Mapped[str] = mapped_column(String(16))
     radius_secret: Mapped[str] = mapped_column(String(128))

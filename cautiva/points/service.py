@@ -22,6 +22,8 @@ MIN_POINT_SECRET_LENGTH = 16
 # RFC 2865 section 3: a secret longer than 16 octets adds nothing after MD5, but
 # routers accept longer ones and we generate 32 characters; keep within what they accept.
 MAX_POINT_SECRET_LENGTH = 64
+# IEEE 802.11: an SSID is 0-32 octets; phones show it as UTF-8.
+MAX_SSID_BYTES = 32
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +41,7 @@ class NewPoint:
     latitude: float | None = None
     longitude: float | None = None
     coa_port: int = 3799
+    ssid: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +54,8 @@ class PointChanges:
     clear_fixed_address: bool = False
     rate_down_kbps: int | None = None
     rate_up_kbps: int | None = None
+    ssid: str | None = None
+    clear_ssid: bool = False
 
 
 def check_port(port: int) -> int:
@@ -72,6 +77,26 @@ def check_secret(secret: str) -> str:
             f"secret must be at most {MAX_POINT_SECRET_LENGTH} printable characters, no spaces"
         )
     return secret
+
+
+def check_ssid(ssid: str) -> str:
+    """Return `ssid` if a router can broadcast it (1-32 UTF-8 octets, printable), else raise."""
+    if not ssid or not ssid.strip():
+        raise InvalidInput("SSID must not be empty")
+    if len(ssid.encode("utf-8")) > MAX_SSID_BYTES:
+        raise InvalidInput(f"SSID must be at most {MAX_SSID_BYTES} octets in UTF-8: {ssid!r}")
+    if not ssid.isprintable():
+        raise InvalidInput(f"SSID must be printable characters: {ssid!r}")
+    return ssid
+
+
+def point_ssid(point: Point) -> str:
+    """Return the SSID the point broadcasts: its own, else its name cut to 32 UTF-8 octets."""
+    if point.ssid:
+        return point.ssid
+    name = " ".join(point.name.split())
+    # Cut on a character boundary: a split multi-octet character would show as garbage.
+    return name.encode("utf-8")[:MAX_SSID_BYTES].decode("utf-8", "ignore").rstrip()
 
 
 def check_address(value: str) -> str:
@@ -103,6 +128,7 @@ async def add_point(session: AsyncSession, *, new: NewPoint) -> Point:
         uam_secret=new_secret() if new.nas_type is not NasType.MIKROTIK else None,
         fixed_address=check_address(new.fixed_address) if new.fixed_address else None,
         coa_port=check_port(new.coa_port),
+        ssid=check_ssid(new.ssid) if new.ssid is not None else None,
         require_message_authenticator=True,
         department=new.department,
         municipality=new.municipality,
@@ -150,6 +176,10 @@ async def update_point(session: AsyncSession, *, ref: str, changes: PointChanges
         point.fixed_address = None
     elif changes.fixed_address is not None:
         point.fixed_address = check_address(changes.fixed_address)
+    if changes.clear_ssid:
+        point.ssid = None
+    elif changes.ssid is not None:
+        point.ssid = check_ssid(changes.ssid)
     for name in ("rate_down_kbps", "rate_up_kbps"):
         value = getattr(changes, name)
         if value is not None:
