@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from fastapi.responses import PlainTextResponse
+from fastapi.responses import PlainTextResponse, Response
 
 from cautiva.accounting.service import disconnect_target, list_sessions
 from cautiva.database import transaction
@@ -210,6 +210,25 @@ async def point_config(
             "Content-Disposition": f'attachment; filename="{rendered.filename}"',
             "Cache-Control": "no-store",
         },
+    )
+
+
+@router.get(
+    "/points/{nas_id}/poster",
+    response_class=Response,
+    responses={200: {"content": {"image/svg+xml": {}}, "description": "The printable poster"}},
+)
+async def point_poster(
+    nas_id: str, principal: RouterConfigs, session: SessionDep, runtime: RuntimeDep
+) -> Response:
+    """The point's printable poster (SVG, four languages, Wi-Fi join QR code)."""
+    from router_configs import render_poster
+
+    point = await get_point(session, ref=nas_id)
+    return Response(
+        render_poster(point, settings=runtime.settings),
+        media_type="image/svg+xml",
+        headers={"Content-Disposition": f'attachment; filename="cautiva-{point.nas_id}.svg"'},
     )
 
 

@@ -350,6 +350,16 @@ async def point_config(
     return await api_config(nas_id, principal, session, runtime, router_kind)
 
 
+@router.get("/points/{nas_id}/poster")
+async def point_poster(
+    nas_id: str, principal: RouterConfigs, session: SessionDep, runtime: RuntimeDep
+) -> Response:
+    """Download the point's poster."""
+    from portal_api.admin.api import point_poster as api_poster
+
+    return await api_poster(nas_id, principal, session, runtime)
+
+
 @router.post("/points/{nas_id}/relocate")
 async def relocate_point(
     nas_id: str, request: Request, principal: ManagePoints, session: SessionDep

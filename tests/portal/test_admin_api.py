@@ -148,6 +148,20 @@ async def test_points_are_added_relocated_and_audited(
             )
         ).all()
     assert actions.count("point.relocate") == 2 and "point.add" in actions
+    script = await http.get(
+        f"{ADMIN}/points/terminal-norte-api/config", params={"router": "routeros"}, headers=tech
+    )
+    assert script.status_code == 200 and "terminal-norte-api" in script.text
+    assert point["radius_secret"] in script.text
+    assert "attachment" in script.headers["content-disposition"]
+    wrong_kind = await http.get(
+        f"{ADMIN}/points/terminal-norte-api/config",
+        params={"router": "openwrt-chilli"},
+        headers=tech,
+    )
+    assert wrong_kind.status_code == 422
+    poster = await http.get(f"{ADMIN}/points/terminal-norte-api/poster", headers=tech)
+    assert poster.status_code == 200 and poster.text.lstrip().startswith(("<?xml", "<svg"))
     log = await http.get(f"{ADMIN}/audit", headers=tokens[Role.ADMIN])
     assert any(e["action"] == "point.add" and e["actor"].startswith("token:") for e in log.json())
 
