@@ -21,11 +21,12 @@ from cautiva.models import AuditEntry, NasType, utcnow
 from cautiva.runtime import Runtime
 from cautiva.staff.roles import Right, Role, can
 from cautiva.staff.service import create_token
-from factories import create_point, go_online
+from factories import create_point, go_online, issue
 from portal_api.admin import api as admin_api
 from portal_api.admin.auth import Allowed
 from portal_api.app import create_app
 from radius.dictionary import load_dictionary
+from radius_harness import RadiusProcess, radclient
 
 ADMIN = "/api/v1/admin"
 
@@ -268,3 +269,29 @@ async def test_disconnect_from_the_admin_reaches_the_router(
             f"{ADMIN}/sessions/{row['id']}/disconnect", headers=tokens[Role.ANALYST]
         )
         assert refused.status_code == 403
+
+
+async def test_retired_point_gets_radius_rejects(
+    runtime: Runtime,
+    http: httpx.AsyncClient,
+    tokens: dict[Role, dict[str, str]],
+    radius_server: RadiusProcess,
+) -> None:
+    point = await create_point(runtime)
+    grant = await issue(runtime, point)
+    login = (
+        f'User-Name = "{grant.username}"\nUser-Password = "{grant.password}"\n'
+        f'NAS-Identifier = "{point.nas_id}"\nMessage-Authenticator = 0x00\n'
+    )
+    before = await asyncio.to_thread(
+        radclient, radius_server.auth, "auth", point.radius_secret, login, timeout=5.0
+    )
+    assert before.code == "Access-Accept", before.output
+    retired = await http.patch(
+        f"{ADMIN}/points/{point.nas_id}", json={"retire": True}, headers=tokens[Role.TECHNICIAN]
+    )
+    assert retired.status_code == 200 and retired.json()["retired_at"]
+    reply = await asyncio.to_thread(
+        radclient, radius_server.auth, "auth", point.radius_secret, login, timeout=5.0
+    )
+    assert reply.code == "Access-Reject", reply.output
