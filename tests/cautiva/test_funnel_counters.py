@@ -46,6 +46,8 @@ async def test_events_add_up_per_point(runtime: Runtime) -> None:
         "message_shown": 0,
         "login_sent": 0,
         "under_age": 0,
+        "video_started": 0,
+        "video_finished": 0,
     }
     assert list(await counts(runtime, point.id)) == [e.value for e in Event]
     assert (await counts(runtime, other.id))["under_age"] == 1
