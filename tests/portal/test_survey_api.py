@@ -10,10 +10,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from cautiva.database import transaction
-from cautiva.models import NasType, Response
+from cautiva.models import NasType, Point, Response
 from cautiva.runtime import Runtime
 from factories import create_point, full_answers
 from portal_api.app import create_app
@@ -152,3 +152,24 @@ async def test_portal_grant_logs_in_through_radclient(
         radclient, radius_server.auth, "auth", point.radius_secret, other_device
     )
     assert refused.code == "Access-Reject", "the grant is bound to the device that took the survey"
+
+
+async def test_uam_point_without_secret_gets_a_chap_response(
+    runtime: Runtime, client: httpx.AsyncClient
+) -> None:
+    point = await create_point(runtime, nas_type=NasType.CHILLI)
+    async with transaction(runtime.sessions) as session:
+        await session.execute(update(Point).where(Point.id == point.id).values(uam_secret=None))
+    challenge = "0123456789abcdef0123456789abcdef"
+    router = {"mac": "02-00-00-00-10-05", "uamip": "10.1.0.1", "challenge": challenge}
+    reply = await client.post(f"/api/v1/points/{point.nas_id}/responses", json=body(router=router))
+    assert reply.status_code == 201, reply.text
+    data = reply.json()
+    url = httpx.URL(data["login"]["url"])
+    assert "password" not in url.params, "PAP without a UAM secret means different things"
+    # CHAP identifier 0, the bare challenge as CHAP challenge (no secret to mix in).
+    expected = hashlib.md5(
+        b"\x00" + data["grant"]["password"].encode() + bytes.fromhex(challenge),
+        usedforsecurity=False,
+    ).hexdigest()
+    assert url.params["response"] == expected
