@@ -54,6 +54,8 @@ class RadiusSettings(BaseSettings):
     coa_timeout: float = Field(default=2.0, gt=0)
     coa_retries: int = Field(default=3, ge=1, le=10)
     sweep_interval: float = Field(default=15.0, gt=0)
+    # Seconds between writes of the points' last Status-Server (the admin's online status).
+    status_flush_interval: float = Field(default=30.0, gt=0)
     stats_file: Path | None = None
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -62,6 +63,7 @@ class RadiusRouter:
         stats: Stats,
         max_attributes: int,
         reject_delay: float,
+        status_seen: Callable[[int], None] | None = None,
     ) -> None:
         self._encoder = encoder
         self._clients = clients
@@ -71,6 +73,7 @@ class RadiusRouter:
         self._stats = stats
         self._max_attributes = max_attributes
         self._reject_delay = reject_delay
+        self._status_seen = status_seen
 
     async def handle(self, datagram: bytes, source: tuple[str, int], port: Port) -> Response | None:
         """Return the response to `datagram` from `source`, or None to drop it."""
@@ -164,6 +167,8 @@ class RadiusRouter:
         # RFC 5997 section 3: Access-Accept on the auth port, Accounting-Response on acct,
         # both with a Message-Authenticator.
         self._stats.count(f"{port}.status_server")
+        if self._status_seen is not None:
+            self._status_seen(client.view.id)
         code = wire.ACCESS_ACCEPT if port is Port.AUTH else wire.ACCOUNTING_RESPONSE
         return Response(
             self._encoder.encode(

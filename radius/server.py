@@ -12,6 +12,7 @@ from typing import Any, cast
 
 from cautiva.accounting.service import AccountingEvent, record_many
 from cautiva.database import transaction
+from cautiva.fieldwork.service import record_status_server
 from cautiva.grants.service import LoginAttempt, authorize_many
 from cautiva.models import utcnow
 from cautiva.policy import Decision
@@ -87,6 +88,9 @@ class RadiusServer:
             name="accounting",
         )
         self.encoder = ReplyEncoder(self.dictionary)
+        # Status-Server arrives every few seconds from some routers: kept here, written in bulk.
+        self._seen: dict[int, datetime] = {}
+        self._seen_task: asyncio.Task[None] | None = None
         self.router = RadiusRouter(
             encoder=self.encoder,
             clients=self.clients,
@@ -100,6 +104,7 @@ class RadiusServer:
             stats=self.stats,
             max_attributes=settings.max_attributes,
             reject_delay=settings.reject_delay,
+            status_seen=self._status_seen,
         )
         self._tasks: set[asyncio.Task[None]] = set()
         self._transports: list[asyncio.DatagramTransport] = []
@@ -124,6 +129,26 @@ class RadiusServer:
             request, point_id=client.view.id, source=source, now=now, cause_name=self._cause_name
         )
         await self._acct_batcher.submit(event)
+
+    def _status_seen(self, point_id: int) -> None:
+        self._seen[point_id] = utcnow()
+
+    async def _write_seen(self) -> None:
+        if not self._seen:
+            return
+        seen, self._seen = self._seen, {}
+        try:
+            async with transaction(self.runtime.sessions) as session:
+                await record_status_server(session, seen=seen)
+        except Exception:
+            log.exception("Status-Server times not written; kept for the next try")
+            for point_id, when in seen.items():
+                self._seen.setdefault(point_id, when)
+
+    async def _write_seen_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.runtime.settings.radius.status_flush_interval)
+            await self._write_seen()
 
     def _cause_name(self, raw: bytes) -> str | None:
         return self.encoder.value_name("Acct-Terminate-Cause", raw)
@@ -163,6 +188,7 @@ class RadiusServer:
         self.enforcer.start()
         self._write_stats()
         self._stats_task = loop.create_task(self._write_stats_forever())
+        self._seen_task = loop.create_task(self._write_seen_forever())
         log.info(
             "cautiva radius listening on auth %s:%d and acct %s:%d",
             *self.addresses[Port.AUTH],
@@ -174,6 +200,9 @@ class RadiusServer:
         self.accepting = False
         if self._stats_task is not None:
             self._stats_task.cancel()
+        if self._seen_task is not None:
+            self._seen_task.cancel()
+        await self._write_seen()
         if self._tasks:
             await asyncio.wait(list(self._tasks), timeout=10)
         await self._auth_batcher.drain()

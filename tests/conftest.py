@@ -125,6 +125,7 @@ def radius_server(
             # Sweeps are tested on the service with a chosen clock; a live one would race them.
             "CAUTIVA_RADIUS_SWEEP_INTERVAL": "3600",
             "CAUTIVA_RADIUS_COA_TIMEOUT": "0.5",
+            "CAUTIVA_RADIUS_STATUS_FLUSH_INTERVAL": "0.2",
         },
         data_dir / "radius.log",
     ).start()

@@ -1,12 +1,12 @@
 """Point status for technicians, heartbeats, moves and retirement. Flushes, never commits.
 
 A point counts as online when its router was heard from within `offline_after` seconds: a
-heartbeat (the router's own cron job), or accounting for any of its sessions.
+heartbeat (the router's own cron job), a RADIUS Status-Server, or accounting for any session.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -92,6 +92,17 @@ async def record_heartbeat(
         )
     else:
         status.heartbeat_at, status.uptime_seconds, status.load_1m = now, uptime, load
+    await session.flush()
+
+
+async def record_status_server(session: AsyncSession, *, seen: Mapping[int, datetime]) -> None:
+    """Remember when each point last sent a Status-Server (`{point_id: when}`)."""
+    for point_id, when in sorted(seen.items()):
+        status = await session.get(PointStatus, point_id)
+        if status is None:
+            session.add(PointStatus(point_id=point_id, status_server_at=when))
+        elif status.status_server_at is None or status.status_server_at < when:
+            status.status_server_at = when
     await session.flush()
 
 
@@ -214,7 +225,12 @@ async def overview(
     result = []
     for point in points:
         status = statuses.get(point.id)
-        seen = [t for t in (status.heartbeat_at if status else None, heard.get(point.id)) if t]
+        signs = (
+            status.heartbeat_at if status else None,
+            status.status_server_at if status else None,
+            heard.get(point.id),
+        )
+        seen = [t for t in signs if t]
         last_seen = max(seen) if seen else None
         online = last_seen is not None and now - last_seen <= timedelta(seconds=offline_after)
         result.append(

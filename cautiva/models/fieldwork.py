@@ -32,7 +32,7 @@ class PointLocation(Base):
 
 
 class PointStatus(Base):
-    """The latest heartbeat of a point's router (one row per point, overwritten)."""
+    """The latest signs of life of a point's router (one row per point, overwritten)."""
 
     __tablename__ = "point_status"
 
@@ -42,3 +42,5 @@ class PointStatus(Base):
     heartbeat_at: Mapped[datetime | None]
     uptime_seconds: Mapped[int | None] = mapped_column(Integer)
     load_1m: Mapped[float | None] = mapped_column(Float)
+    # The last RFC 5997 Status-Server the RADIUS server answered for this point.
+    status_server_at: Mapped[datetime | None]

@@ -295,3 +295,28 @@ async def test_retired_point_gets_radius_rejects(
         radclient, radius_server.auth, "auth", point.radius_secret, login, timeout=5.0
     )
     assert reply.code == "Access-Reject", reply.output
+
+
+async def test_status_server_turns_a_point_online(
+    runtime: Runtime,
+    http: httpx.AsyncClient,
+    tokens: dict[Role, dict[str, str]],
+    radius_server: RadiusProcess,
+) -> None:
+    point = await create_point(runtime)
+    url = f"{ADMIN}/points/{point.nas_id}"
+    assert (await http.get(url, headers=tokens[Role.ANALYST])).json()["status"]["online"] is False
+    status = await asyncio.to_thread(
+        radclient,
+        radius_server.acct,
+        "status",
+        point.radius_secret,
+        f'NAS-Identifier = "{point.nas_id}"\nMessage-Authenticator = 0x00\n',
+    )
+    assert status.code == "Accounting-Response", status.output
+    for _ in range(50):  # the server writes what it saw every 0.2 s in this test
+        shown = (await http.get(url, headers=tokens[Role.ANALYST])).json()["status"]
+        if shown["online"]:
+            break
+        await asyncio.sleep(0.1)
+    assert shown["online"] is True and shown["last_seen_at"]
