@@ -27,7 +27,9 @@ from cautiva.content.media import MAX_POSTER_BYTES, store_video
 from cautiva.content.service import list_portal_texts, portal_text, set_portal_text
 from cautiva.errors import CautivaError
 from cautiva.fieldwork.service import Location, locations, overview, relocate, retire
-from cautiva.models import NasType, utcnow
+from cautiva.forms.repository import SurveyFormRepository
+from cautiva.forms.service import assign_form, list_forms
+from cautiva.models import FormKind, NasType, utcnow
 from cautiva.points.service import (
     NewPoint,
     PointChanges,
@@ -314,6 +316,7 @@ async def point_page(
 ) -> HTMLResponse:
     """One point: status, scripts, sessions, moves."""
     point = await get_point(session, ref=nas_id)
+    full, followup = await _current_forms(session, point.id)
     (status,) = await overview(
         session,
         now=utcnow(),
@@ -333,7 +336,64 @@ async def point_page(
         can_manage=can(principal.role, Right.MANAGE_POINTS),
         can_configs=can(principal.role, Right.ROUTER_CONFIGS),
         can_sessions=can(principal.role, Right.MANAGE_SESSIONS),
+        forms=await list_forms(session),
+        current_full=full,
+        current_followup=followup,
     )
+
+
+async def _current_forms(session: SessionDep, point_id: int) -> tuple[str | None, str | None]:
+    assignment = await SurveyFormRepository(session).assignment(point_id)
+    names: list[str | None] = []
+    for row_id in (
+        assignment.full_form_id if assignment else None,
+        assignment.followup_form_id if assignment else None,
+    ):
+        row = await SurveyFormRepository(session).get(row_id) if row_id else None
+        names.append(f"{row.form_id} {row.version}" if row else None)
+    return names[0], names[1]
+
+
+@router.post("/points/{nas_id}/forms")
+async def set_forms(
+    nas_id: str, request: Request, principal: ManagePoints, session: SessionDep
+) -> Response:
+    """Choose the published forms the point shows (first-time and returning people)."""
+    form = await request.form()
+    point = await get_point(session, ref=nas_id)
+    chosen = {}
+    for field, kind in (("full", FormKind.FULL), ("followup", FormKind.FOLLOWUP)):
+        value = _text(form, field)
+        if not value:
+            continue
+        form_id, _, version = value.partition("@")
+        try:
+            await assign_form(
+                session,
+                point_ref=point.nas_id,
+                form_id=form_id,
+                version=version or None,
+                kind=kind,
+            )
+        except CautivaError as error:
+            return page(
+                request,
+                "message.html",
+                title="Survey forms",
+                principal=principal,
+                status_code=422,
+                text=str(error),
+            )
+        chosen[field] = value
+    await audit(
+        session,
+        principal=principal,
+        action="point.forms",
+        target=point.nas_id,
+        now=utcnow(),
+        details=chosen,
+    )
+    return _after(f"/admin/points/{quote(point.nas_id)}", "Forms saved.")
 
 
 @router.get("/points/{nas_id}/config")

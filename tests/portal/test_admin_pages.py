@@ -11,6 +11,7 @@ import pytest
 
 from cautiva.credentials import heartbeat_key
 from cautiva.database import transaction
+from cautiva.forms.service import ensure_default_forms
 from cautiva.models import utcnow
 from cautiva.runtime import Runtime
 from cautiva.staff.service import add_user
@@ -122,6 +123,22 @@ async def test_technician_adds_and_moves_a_point_and_it_turns_online(
     assert rates.status_code == 303
     page = await http.get(rates.headers["location"])
     assert 'id="rate_down" name="rate_down" inputmode="numeric" value="4096"' in page.text
+    async with transaction(runtime.sessions) as session:
+        await ensure_default_forms(session)  # what the portal does at start-up
+    page = await http.get(f"/admin/points/{nas_id}")
+    assert "cautiva_default" in page.text and "the shipped default" in page.text
+    forms = await http.post(
+        f"/admin/points/{nas_id}/forms",
+        data={"csrf": csrf_of(page.text), "full": "cautiva_default@2026.11.1", "followup": ""},
+    )
+    assert forms.status_code == 303, forms.text
+    page = await http.get(forms.headers["location"])
+    assert "Now: cautiva_default 2026.11.1" in page.text
+    wrong = await http.post(
+        f"/admin/points/{nas_id}/forms",
+        data={"csrf": csrf_of(page.text), "full": "cautiva_followup@2026.11.1"},
+    )
+    assert wrong.status_code == 422 and "not a full form" in wrong.text
     duplicate = await http.post("/admin/points/new", data=fields | {"csrf": csrf_of(page.text)})
     assert duplicate.status_code == 422 and "exists already" in duplicate.text
 
