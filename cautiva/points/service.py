@@ -56,6 +56,7 @@ class PointChanges:
     rate_up_kbps: int | None = None
     ssid: str | None = None
     clear_ssid: bool = False
+    name: str | None = None
 
 
 def check_port(port: int) -> int:
@@ -168,6 +169,11 @@ async def rotate_secret(session: AsyncSession, *, ref: str, secret: str | None =
 async def update_point(session: AsyncSession, *, ref: str, changes: PointChanges) -> Point:
     """Apply `changes` to a point and return it."""
     point = await get_point(session, ref=ref)
+    if changes.name is not None:
+        name = changes.name.strip()
+        if not name or len(name) > 120:
+            raise InvalidInput("name must be 1 to 120 characters")
+        point.name = name
     if changes.coa_port is not None:
         point.coa_port = check_port(changes.coa_port)
     if changes.require_message_authenticator is not None:

@@ -125,6 +125,9 @@ async def change_point(
     now = utcnow()
     point = await get_point(session, ref=nas_id)
     changes = PointChanges(
+        name=body.name,
+        ssid=body.ssid or None,
+        clear_ssid=body.ssid == "",
         coa_port=body.coa_port,
         require_message_authenticator=body.require_message_authenticator,
         fixed_address=body.fixed_address,

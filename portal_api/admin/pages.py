@@ -445,6 +445,39 @@ async def relocate_point(
     return _after(f"/admin/points/{quote(point.nas_id)}", "Move recorded.")
 
 
+@router.post("/points/{nas_id}/edit")
+async def edit_point(
+    nas_id: str, request: Request, principal: ManagePoints, session: SessionDep
+) -> Response:
+    """Rename a point or change its SSID (the script and poster must then be redone)."""
+    form = await request.form()
+    name, ssid = _text(form, "name"), _text(form, "ssid")
+    try:
+        point = await update_point(
+            session,
+            ref=nas_id,
+            changes=PointChanges(name=name, ssid=ssid or None, clear_ssid=not ssid),
+        )
+    except CautivaError as error:
+        return page(
+            request,
+            "message.html",
+            title="Edit",
+            principal=principal,
+            status_code=422,
+            text=str(error),
+        )
+    await audit(
+        session,
+        principal=principal,
+        action="point.set",
+        target=point.nas_id,
+        now=utcnow(),
+        details={"name": name, "ssid": ssid},
+    )
+    return _after(f"/admin/points/{quote(point.nas_id)}", "Saved.")
+
+
 @router.post("/points/{nas_id}/bandwidth")
 async def set_bandwidth(
     nas_id: str, request: Request, principal: ManagePoints, session: SessionDep

@@ -65,6 +65,7 @@ class PointOut(BaseModel):
     site_type: str | None
     latitude: float | None
     longitude: float | None
+    ssid: str | None
     retired_at: datetime | None
     status: PointStatusOut | None = None
     locations: list[LocationOut] = []
@@ -99,6 +100,8 @@ class LocationIn(BaseModel):
 class PointPatch(BaseModel):
     """Changes to a point; absent fields stay as they are."""
 
+    name: str | None = Field(default=None, min_length=1, max_length=120)
+    ssid: str | None = Field(default=None, max_length=32, description="Empty: the point's name")
     coa_port: int | None = Field(default=None, ge=1, le=65535)
     require_message_authenticator: bool | None = None
     fixed_address: str | None = None

@@ -138,6 +138,14 @@ async def test_points_are_added_relocated_and_audited(
     assert [p["municipality"] for p in places] == ["Ipiales", "Pasto"]
     assert places[0]["valid_to"] == places[1]["valid_from"], "the move is dated, no gap"
     assert moved.json()["municipality"] == "Pasto"
+    renamed = await http.patch(
+        f"{ADMIN}/points/terminal-norte-api",
+        json={"name": "Terminal del Norte", "ssid": "WiFi Gratis"},
+        headers=tech,
+    )
+    assert (
+        renamed.json()["name"] == "Terminal del Norte" and renamed.json()["ssid"] == "WiFi Gratis"
+    )
     second = {"relocate": {"department": "Putumayo", "municipality": "Mocoa"}}
     moved = await http.patch(f"{ADMIN}/points/terminal-norte-api", json=second, headers=tech)
     assert [p["municipality"] for p in moved.json()["locations"]] == ["Ipiales", "Pasto", "Mocoa"]

@@ -116,6 +116,14 @@ async def test_technician_adds_and_moves_a_point_and_it_turns_online(
     page = await http.get(moved.headers["location"])
     assert "Move recorded." in page.text and "Pasto, Nariño" in page.text
     assert page.text.count("<tr><td>") >= 2, "both places are listed"
+    edited = await http.post(
+        f"/admin/points/{nas_id}/edit",
+        data={"csrf": csrf_of(page.text), "name": "Terminal Sur", "ssid": "Wi-Fi gratis"},
+    )
+    assert edited.status_code == 303
+    page = await http.get(edited.headers["location"])
+    assert "<h1>" in page.text and "Terminal Sur</h1>" in page.text
+    assert 'value="Wi-Fi gratis"' in page.text
     rates = await http.post(
         f"/admin/points/{nas_id}/bandwidth",
         data={"csrf": csrf_of(page.text), "rate_down": "4096", "rate_up": ""},
