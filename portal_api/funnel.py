@@ -9,7 +9,6 @@ loses at most one interval of counts: these are statistics, not accounting or an
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections import Counter
 from datetime import date, datetime
@@ -53,5 +52,7 @@ class FunnelBuffer:
                 except Exception:
                     log.exception("funnel counts not written; kept for the next try")
         finally:
-            with contextlib.suppress(Exception):
+            try:
                 await self.flush(runtime)
+            except Exception:
+                log.exception("funnel counts lost at shutdown")
