@@ -117,5 +117,8 @@ def _demo_record(settings: Settings, point: dict[str, Any]) -> dict[str, Any]:
         "radius_acct": f"{host}:{settings.radius.acct_port}",
         "health": f"http://{host}:{settings.portal.port}/healthz",
         "api_docs": f"http://{host}:{settings.portal.port}/docs",
+        "splash": f"http://{host}:{settings.portal.port}/p/{point['nas_id']}",
+        "admin": f"http://{host}:{settings.portal.port}/admin "
+        "(first: cautiva user add EMAIL --role admin)",
         "test_login": f"cautiva grant issue --point {point['nas_id']}",
     }
