@@ -60,12 +60,13 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from cautiva.cli import db, forms, grants, points, servers, sessions, staff, texts
+    from cautiva.cli import db, exports, forms, grants, points, servers, sessions, staff, texts
 
     cli.add_command(db.db)
     cli.add_command(points.point)
     cli.add_command(grants.grant)
     cli.add_command(forms.form)
+    cli.add_command(exports.export)
     cli.add_command(texts.text)
     cli.add_command(sessions.session)
     cli.add_command(staff.user)
