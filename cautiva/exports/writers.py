@@ -19,12 +19,22 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE  # type: ignore[import-unty
 Row = Mapping[str, Any]
 
 
+# Spreadsheets run a cell that starts with one of these as a formula (OWASP "CSV injection").
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
 def csv_cell(value: object) -> str:
-    """A cell as CSV text: empty for missing, `true`/`false` for booleans."""
+    """A cell as CSV text: empty for missing, `true`/`false` for booleans.
+
+    Free text that a spreadsheet would take for a formula gets a leading apostrophe; numbers
+    (stored as numbers) never do.
+    """
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
     return str(value)
 
 

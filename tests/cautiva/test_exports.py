@@ -20,6 +20,7 @@ from test_responses_service import followup_answers, new_email, submit
 
 from cautiva.database import transaction
 from cautiva.exports import export_columns, export_rows, hxl_tag, write_csv, write_xlsx
+from cautiva.exports.writers import csv_cell
 from cautiva.models import Point, Response
 from cautiva.responses.service import SubmittedResponse
 from cautiva.runtime import Runtime
@@ -168,9 +169,11 @@ async def test_csv_and_xlsx_hold_no_identifiers(runtime: Runtime, tmp_path: Path
         str(r.id) for r in seeded.stored if r.point_id == seeded.point.id
     ]
     assert table[2][table[0].index("returning")] == "false"
-    # A text answer beginning with "=" stays text in the workbook, never a formula.
+    # A text answer beginning with "=" stays text in the workbook, never a formula; in the CSV
+    # it gets the apostrophe spreadsheets read as "this is text".
     place = table[0].index("coming_from_place")
-    assert cells[4][place] == table[4][place] == '=HYPERLINK("x")'
+    assert cells[4][place] == '=HYPERLINK("x")'
+    assert table[4][place] == '\'=HYPERLINK("x")'
 
     secrets = {STORED_MAC, MAC, STORED_MAC.replace(":", ""), TEST_SECRET_KEY}
     for stored in seeded.stored:
@@ -309,3 +312,10 @@ async def test_memory_stays_flat_as_the_export_grows(runtime: Runtime) -> None:
     finally:
         async with transaction(runtime.sessions) as session:
             await session.execute(delete(Response).where(Response.point_id == point.id))
+
+
+def test_csv_cells_never_start_a_formula() -> None:
+    assert csv_cell('=HYPERLINK("http://x","y")') == '\'=HYPERLINK("http://x","y")'
+    assert csv_cell("@SUM(A1)") == "'@SUM(A1)" and csv_cell("+1") == "'+1"
+    assert csv_cell(-5) == "-5" and csv_cell(2.5) == "2.5", "numbers stay numbers"
+    assert csv_cell("Cúcuta") == "Cúcuta" and csv_cell(None) == "" and csv_cell(True) == "true"
