@@ -12,6 +12,7 @@ import hmac
 import logging
 import secrets
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
@@ -20,6 +21,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, HTMLResponse, Response
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData
 
 from cautiva.content.media import poster_of
@@ -37,6 +39,7 @@ from cautiva.responses.service import (
     person_key,
     store_response,
 )
+from cautiva.runtime import Runtime
 from cautiva.surveys import (
     Form,
     Page,
@@ -82,6 +85,16 @@ MEDIA_TYPES = {
 }
 
 NasId = Annotated[str, PathParam(min_length=1, max_length=64)]
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    """One request of a visit: what every step needs besides the visit itself."""
+
+    request: Request
+    runtime: Runtime
+    session: AsyncSession
+    point: Point
 
 
 def _limits(request: Request) -> PortalLimits:
@@ -246,7 +259,8 @@ async def splash(
     _count(request, point, "splash_opened")
     csrf = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(18)
     visit = Visit(nas=point.nas_id, csrf=csrf, lang=lang, router=params)
-    return await _show(request, runtime, session, point, visit)
+    turn = Turn(request, runtime, session, point)
+    return await _show(turn, visit)
 
 
 @router.get("/p/{nas_id}/connected", response_class=HTMLResponse)
@@ -331,6 +345,7 @@ async def step(
     device = visit.router.get("mac") or _client(request)
     if not _limits(request).allow(point=point.nas_id, device=device):
         return _slow_down(visit.lang, point.name)
+    turn = Turn(request, runtime, session, point)
     cookie = request.cookies.get(CSRF_COOKIE)
     if not cookie or not hmac.compare_digest(cookie, visit.csrf):
         # A post from another site, or a browser that lost its cookie: start over, keeping only
@@ -342,11 +357,11 @@ async def step(
             lang=visit.lang,
             router=visit.router,
         )
-        return await _show(request, runtime, session, point, fresh)
+        return await _show(turn, fresh)
     chosen = supported(_text(form_data, "lang"))
     nav = _text(form_data, "nav") or "next"
     if chosen is not None:
-        return await _switch_language(request, runtime, session, point, visit, chosen, form_data)
+        return await _switch_language(turn, visit, chosen, form_data)
     handler = {
         Step.LANGUAGE: _after_language,
         Step.CONSENT: _after_consent,
@@ -355,7 +370,7 @@ async def step(
         Step.MINOR: _after_minor,
         Step.MESSAGE: _after_message,
     }[visit.step]
-    return await handler(request, runtime, session, point, visit, form_data, nav)
+    return await handler(turn, visit, form_data, nav)
 
 
 def _text(form_data: FormData, name: str) -> str | None:
@@ -363,15 +378,7 @@ def _text(form_data: FormData, name: str) -> str | None:
     return value if isinstance(value, str) else None
 
 
-async def _switch_language(
-    request: Request,
-    runtime: RuntimeDep,
-    session: SessionDep,
-    point: Point,
-    visit: Visit,
-    lang: str,
-    form_data: FormData,
-) -> Response:
+async def _switch_language(turn: Turn, visit: Visit, lang: str, form_data: FormData) -> Response:
     """A language button: the same step again in `lang` (the language page moves on)."""
     visit.lang = lang
     if visit.step is Step.LANGUAGE:
@@ -379,13 +386,13 @@ async def _switch_language(
     elif visit.step is Step.CONSENT:
         _keep_consent(visit, form_data)
     elif visit.step is Step.SURVEY:
-        form = await _visit_form(session, visit)
+        form = await _visit_form(turn.session, visit)
         page = form.page(visit.page or "")
         clean, _ = validate_page(
             form, page, _page_inputs(form, page, form_data), lang, answers=visit.answers
         )
         visit.answers = _merge(visit.answers, page, clean)
-    return await _show(request, runtime, session, point, visit)
+    return await _show(turn, visit)
 
 
 def _keep_consent(visit: Visit, form_data: FormData) -> None:
@@ -394,108 +401,68 @@ def _keep_consent(visit: Visit, form_data: FormData) -> None:
     visit.terms = _text(form_data, "terms") == "yes"
 
 
-async def _after_language(
-    request: Request,
-    runtime: RuntimeDep,
-    session: SessionDep,
-    point: Point,
-    visit: Visit,
-    form_data: FormData,
-    nav: str,
-) -> Response:
+async def _after_language(turn: Turn, visit: Visit, form_data: FormData, nav: str) -> Response:
     visit.step = Step.CONSENT
-    return await _show(request, runtime, session, point, visit)
+    return await _show(turn, visit)
 
 
-async def _after_consent(
-    request: Request,
-    runtime: RuntimeDep,
-    session: SessionDep,
-    point: Point,
-    visit: Visit,
-    form_data: FormData,
-    nav: str,
-) -> Response:
+async def _after_consent(turn: Turn, visit: Visit, form_data: FormData, nav: str) -> Response:
     _keep_consent(visit, form_data)
     if nav == "back":
         visit.step = Step.LANGUAGE
-        return await _show(request, runtime, session, point, visit)
+        return await _show(turn, visit)
     if visit.age == "no":
-        _count(request, point, "under_age")
+        _count(turn.request, turn.point, "under_age")
         visit.step = Step.MINOR
-        return await _show(request, runtime, session, point, visit)
+        return await _show(turn, visit)
     errors: dict[str, str] = {}
     if visit.age != "yes":
         errors["age"] = Words(visit.lang)["age_required"]
     if not visit.terms:
         errors["terms"] = consent_message("terms_accepted", visit.lang)
     if errors:
-        return await _show(request, runtime, session, point, visit, errors=errors)
-    _count(request, point, "consent")
+        return await _show(turn, visit, errors=errors)
+    _count(turn.request, turn.point, "consent")
     visit.step = Step.EMAIL
-    return await _show(request, runtime, session, point, visit)
+    return await _show(turn, visit)
 
 
-async def _after_minor(
-    request: Request,
-    runtime: RuntimeDep,
-    session: SessionDep,
-    point: Point,
-    visit: Visit,
-    form_data: FormData,
-    nav: str,
-) -> Response:
+async def _after_minor(turn: Turn, visit: Visit, form_data: FormData, nav: str) -> Response:
     visit.step = Step.CONSENT
     visit.age = None
-    return await _show(request, runtime, session, point, visit)
+    return await _show(turn, visit)
 
 
-async def _after_email(
-    request: Request,
-    runtime: RuntimeDep,
-    session: SessionDep,
-    point: Point,
-    visit: Visit,
-    form_data: FormData,
-    nav: str,
-) -> Response:
+async def _after_email(turn: Turn, visit: Visit, form_data: FormData, nav: str) -> Response:
     if nav == "back":
         visit.step = Step.CONSENT
-        return await _show(request, runtime, session, point, visit)
-    settings = runtime.settings
+        return await _show(turn, visit)
+    settings = turn.runtime.settings
     email = (_text(form_data, "email") or "")[:320]
     try:
         key = person_key(settings.secret_key, email)
     except InvalidInput:
         errors = {"email": consent_message("email", visit.lang)}
-        return await _show(request, runtime, session, point, visit, errors=errors, email=email)
+        return await _show(turn, visit, errors=errors, email=email)
     now = utcnow()
     period = timedelta(days=settings.survey.returning_days)
-    returning = await is_returning(session, key, period, now=now)
+    returning = await is_returning(turn.session, key, period, now=now)
     if visit.person != key or visit.form_row is None:
         # A new person (or the first time here): their own form, no answers carried over.
-        row, form = await resolve_form(session, point=point, returning=returning)
+        row, form = await resolve_form(turn.session, point=turn.point, returning=returning)
         visit.person, visit.returning, visit.form_row = key, returning, row.id
         visit.answers = {}
     else:
-        form = await _visit_form(session, visit)
+        form = await _visit_form(turn.session, visit)
     first = next_page(form, None, visit.answers)
     if first is None:
-        return await _finish(request, runtime, session, point, visit)
+        return await _finish(turn, visit)
     visit.step, visit.page, visit.shown = Step.SURVEY, first.name, []
-    return await _show(request, runtime, session, point, visit)
+    return await _show(turn, visit)
 
 
-async def _after_survey(
-    request: Request,
-    runtime: RuntimeDep,
-    session: SessionDep,
-    point: Point,
-    visit: Visit,
-    form_data: FormData,
-    nav: str,
-) -> Response:
-    form = await _visit_form(session, visit)
+async def _after_survey(turn: Turn, visit: Visit, form_data: FormData, nav: str) -> Response:
+    form = await _visit_form(turn.session, visit)
     page = form.page(visit.page or "")
     inputs = _page_inputs(form, page, form_data)
     clean, errors = validate_page(form, page, inputs, visit.lang, answers=visit.answers)
@@ -506,16 +473,13 @@ async def _after_survey(
             visit.step = Step.EMAIL
         else:
             visit.page, visit.shown = before.name, []
-        return await _show(request, runtime, session, point, visit)
+        return await _show(turn, visit)
     if errors:
         unseen = {name for name in errors if name not in visit.shown}
         shown_errors = {name: text for name, text in errors.items() if name not in unseen}
         notice = Words(visit.lang)["more_questions"] if unseen else None
         return await _show(
-            request,
-            runtime,
-            session,
-            point,
+            turn,
             visit,
             errors=shown_errors,
             inputs=inputs,
@@ -524,39 +488,29 @@ async def _after_survey(
     after = next_page(form, page.name, visit.answers)
     if after is not None:
         visit.page, visit.shown = after.name, []
-        return await _show(request, runtime, session, point, visit)
-    return await _finish(request, runtime, session, point, visit)
+        return await _show(turn, visit)
+    return await _finish(turn, visit)
 
 
-async def _after_message(
-    request: Request,
-    runtime: RuntimeDep,
-    session: SessionDep,
-    point: Point,
-    visit: Visit,
-    form_data: FormData,
-    nav: str,
-) -> Response:
-    return await _show(request, runtime, session, point, visit)
+async def _after_message(turn: Turn, visit: Visit, form_data: FormData, nav: str) -> Response:
+    return await _show(turn, visit)
 
 
-async def _finish(
-    request: Request, runtime: RuntimeDep, session: SessionDep, point: Point, visit: Visit
-) -> Response:
+async def _finish(turn: Turn, visit: Visit) -> Response:
     """Store the whole response and issue the grant, then show the message before login."""
-    settings = runtime.settings
+    settings = turn.runtime.settings
     assert visit.person is not None and visit.form_row is not None
     try:
         submitted = await store_response(
-            session,
-            point=point,
+            turn.session,
+            point=turn.point,
             lang=visit.lang,
             person=visit.person,
             answers=visit.answers,
             mac=visit.router.get("mac"),
             now=utcnow(),
             secret_key=settings.secret_key,
-            rules=runtime.rules,
+            rules=turn.runtime.rules,
             login_window=settings.session.login_window,
             returning_period=timedelta(days=settings.survey.returning_days),
             duplicate_window=timedelta(seconds=settings.survey.duplicate_window),
@@ -564,7 +518,7 @@ async def _finish(
         )
     except InvalidAnswers as problem:
         # An earlier page no longer holds (answers changed on the way back): go there.
-        form = await _visit_form(session, visit)
+        form = await _visit_form(turn.session, visit)
         for page in form.pages:
             if any(q.name in problem.errors for q in page.questions):
                 visit.page, visit.shown = page.name, [q.name for q in page.questions]
@@ -573,22 +527,22 @@ async def _finish(
                     for q in page.questions
                     if q.name in problem.errors
                 }
-                return await _show(request, runtime, session, point, visit, errors=errors)
+                return await _show(turn, visit, errors=errors)
         raise
-    _count(request, point, "survey_done")
+    _count(turn.request, turn.point, "survey_done")
     grant = submitted.grant
     visit.grant = Grant(grant.username, grant.password, grant.seconds)
     visit.step, visit.page, visit.answers, visit.shown = Step.MESSAGE, None, {}, []
-    _count(request, point, "message_shown")
-    response = await _show(request, runtime, session, point, visit)
-    device = device_sealer(settings.secret_key).seal({"u": grant.username, "n": point.nas_id})
+    _count(turn.request, turn.point, "message_shown")
+    response = await _show(turn, visit)
+    device = device_sealer(settings.secret_key).seal({"u": grant.username, "n": turn.point.nas_id})
     response.set_cookie(
         DEVICE_COOKIE,
         device,
         max_age=DEVICE_TTL,
         httponly=True,
         samesite="lax",
-        secure=_secure(request),
+        secure=_secure(turn.request),
     )
     return response
 
@@ -623,10 +577,7 @@ def _merge(
 
 
 async def _show(
-    request: Request,
-    runtime: RuntimeDep,
-    session: SessionDep,
-    point: Point,
+    turn: Turn,
     visit: Visit,
     *,
     errors: Mapping[str, str] | None = None,
@@ -635,13 +586,13 @@ async def _show(
     email: str = "",
 ) -> HTMLResponse:
     """Render the visit's current step and seal the state into it."""
-    settings = runtime.settings
+    settings = turn.runtime.settings
     words = Words(visit.lang)
     context: dict[str, Any] = {
         "errors": dict(errors or {}),
         "notice": notice,
         "step_text": None,
-        "action": f"/p/{quote(point.nas_id)}",
+        "action": f"/p/{quote(turn.point.nas_id)}",
     }
     form_targets: tuple[str, ...] = ()
     media = False
@@ -649,7 +600,7 @@ async def _show(
         template, heading = "step_language.html", words["choose_language"]
     elif visit.step is Step.CONSENT:
         template, heading = "step_consent.html", words["consent_title"]
-        terms = await portal_text(session, key="terms", lang=visit.lang, point=point)
+        terms = await portal_text(turn.session, key="terms", lang=visit.lang, point=turn.point)
         context |= {
             "age": visit.age,
             "terms_accepted": visit.terms,
@@ -661,7 +612,7 @@ async def _show(
         template, heading = "step_email.html", words["email_title"]
         context["email"] = email
     elif visit.step is Step.SURVEY:
-        form = await _visit_form(session, visit)
+        form = await _visit_form(turn.session, visit)
         page = form.page(visit.page or "")
         template = "step_survey.html"
         heading = form.text(page.labels, visit.lang) or form.text(form.titles, visit.lang)
@@ -672,9 +623,9 @@ async def _show(
             context["notice"] = words["welcome_back"]
     else:
         template, heading = "step_message.html", words["message_title"]
-        message = await portal_text(session, key="message", lang=visit.lang, point=point)
+        message = await portal_text(turn.session, key="message", lang=visit.lang, point=turn.point)
         assert visit.grant is not None
-        login = _login(request, settings.portal.public_url, point, visit)
+        login = _login(turn.request, settings.portal.public_url, turn.point, visit)
         if login is not None and login.method == "post":
             form_targets = (login.url,)
         media = bool(message.video)
@@ -683,7 +634,7 @@ async def _show(
             "message": paragraphs(message.body),
             "video": f"/media/{quote(message.video)}" if message.video else None,
             "poster": f"/media/{quote(poster)}" if poster else None,
-            "beacon_url": f"/p/{quote(point.nas_id)}/video",
+            "beacon_url": f"/p/{quote(turn.point.nas_id)}/video",
             "login": login,
             "username": visit.grant.username,
             "password": visit.grant.password,
@@ -693,14 +644,14 @@ async def _show(
     response = render(
         template,
         lang=visit.lang,
-        point_name=point.name,
+        point_name=turn.point.name,
         heading=heading,
         form_targets=form_targets,
         media=media,
         switcher=visit.step is not Step.LANGUAGE,
         **context,
     )
-    secure = _secure(request)
+    secure = _secure(turn.request)
     response.set_cookie(
         CSRF_COOKIE, visit.csrf, httponly=True, samesite="lax", secure=secure, path="/p/"
     )
