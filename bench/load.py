@@ -8,18 +8,15 @@ per request stays a few microseconds.
 
 from __future__ import annotations
 
-import contextlib
 import math
-import multiprocessing
 import resource
 import select
 import socket
 import time
-import traceback
 from dataclasses import dataclass
-from multiprocessing.connection import Connection
 
 from bench import procstat
+from bench.child import run_in_child
 from bench.wire import (
     ACCESS_ACCEPT,
     ACCESS_REJECT,
@@ -283,40 +280,13 @@ def _delta(before: float | None, after: float | None) -> float | None:
     return after - before
 
 
-def _child(spec: LoadSpec, conn: Connection) -> None:
-    message: LoadResult | str
-    try:
-        message = run_load(spec)
-    except BaseException as exc:  # report everything to the parent, which decides
-        message = f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}"
-    # The parent may be gone (interrupted): then there is nobody to tell.
-    with contextlib.suppress(OSError):
-        conn.send(message)
-    conn.close()
-
-
 def run_load_in_process(spec: LoadSpec) -> LoadResult:
     """Run `run_load` in a fresh process so its CPU is not charged to anything measured."""
-    context = multiprocessing.get_context("spawn")
-    receiver, sender = context.Pipe(duplex=False)
-    process = context.Process(target=_child, args=(spec, sender), name="bench-load", daemon=True)
-    process.start()
-    sender.close()
-    budget = 15.0 + spec.warmup + spec.seconds + spec.timeout + _NO_REPLY_ABORT_SECONDS
-    try:
-        if not receiver.poll(budget):
-            raise LoadError(f"load generator gave no result within {budget:.0f} s")
-        message = receiver.recv()
-    except EOFError as exc:
-        raise LoadError(f"load generator exited with code {process.exitcode}") from exc
-    finally:
-        receiver.close()
-        process.join(5)
-        if process.is_alive():
-            process.terminate()
-            process.join(5)
-    if isinstance(message, str):
-        raise LoadError(message.splitlines()[0] if "LoadError" in message else message)
-    if not isinstance(message, LoadResult):
-        raise LoadError(f"unexpected message from the load generator: {message!r}")
-    return message
+    return run_in_child(
+        run_load,
+        spec,
+        result_type=LoadResult,
+        name="bench-load",
+        budget=15.0 + spec.warmup + spec.seconds + spec.timeout + _NO_REPLY_ABORT_SECONDS,
+        error=LoadError,
+    )

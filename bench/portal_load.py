@@ -13,23 +13,20 @@ none is taken for a returning person.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import html
 import json
 import math
-import multiprocessing
 import re
 import resource
 import time
-import traceback
 from collections import Counter
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from multiprocessing.connection import Connection as Pipe
 from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit
 
 from bench import procstat
+from bench.child import run_in_child
 from bench.httpwire import Connection, HttpError, Reply
 
 KINDS = ("splash", "api", "flow")
@@ -594,40 +591,17 @@ def run_sync(work: Callable[[], Coroutine[Any, Any, _T]]) -> _T:
         return runner.run(work())
 
 
-def _child(spec: PortalSpec, conn: Pipe) -> None:
-    message: PortalRun | str
-    try:
-        message = run_sync(lambda: run_load(spec))
-    except BaseException as exc:  # report everything to the parent, which decides
-        message = f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}"
-    with contextlib.suppress(OSError):
-        conn.send(message)
-    conn.close()
+def _run_load_sync(spec: PortalSpec) -> PortalRun:
+    return run_sync(lambda: run_load(spec))
 
 
 def run_load_in_process(spec: PortalSpec) -> PortalRun:
     """Run `run_load` in a fresh process so its CPU is not charged to anything measured."""
-    context = multiprocessing.get_context("spawn")
-    receiver, sender = context.Pipe(duplex=False)
-    process = context.Process(target=_child, args=(spec, sender), name="bench-portal", daemon=True)
-    process.start()
-    sender.close()
-    budget = 20.0 + spec.warmup + spec.seconds + spec.timeout + _DRAIN_SECONDS
-    try:
-        if not receiver.poll(budget):
-            raise PortalLoadError(f"load generator gave no result within {budget:.0f} s")
-        message = receiver.recv()
-    except EOFError as exc:
-        raise PortalLoadError(f"load generator exited with code {process.exitcode}") from exc
-    finally:
-        receiver.close()
-        process.join(5)
-        if process.is_alive():
-            process.terminate()
-            process.join(5)
-    if isinstance(message, str):
-        first = message.splitlines()[0]
-        raise PortalLoadError(first if "PortalLoadError" in message else message)
-    if not isinstance(message, PortalRun):
-        raise PortalLoadError(f"unexpected message from the load generator: {message!r}")
-    return message
+    return run_in_child(
+        _run_load_sync,
+        spec,
+        result_type=PortalRun,
+        name="bench-portal",
+        budget=20.0 + spec.warmup + spec.seconds + spec.timeout + _DRAIN_SECONDS,
+        error=PortalLoadError,
+    )
