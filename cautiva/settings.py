@@ -145,6 +145,49 @@ class SurveySettings(BaseSettings):
     duplicate_window: int = Field(default=300, ge=0, le=86400)
 
 
+class AnalyticsSettings(BaseSettings):
+    """`CAUTIVA_ANALYTICS_*`: what dashboards and shared figures may show, and what is kept."""
+
+    model_config = SettingsConfigDict(env_prefix="CAUTIVA_ANALYTICS_", extra="ignore")
+
+    # Counts from 1 to this minus one are hidden on dashboards and in shared aggregates.
+    small_cell_threshold: int = Field(default=5, ge=1, le=100)
+    # `cautiva purge` drops raw sessions, grants and person keys older than this many days.
+    retention_days: int = Field(default=365, ge=1, le=36500)
+
+
+class AlertSettings(BaseSettings):
+    """`CAUTIVA_ALERTS_*`: where alerts are sent, and when points raise operational alerts."""
+
+    model_config = SettingsConfigDict(env_prefix="CAUTIVA_ALERTS_", extra="ignore")
+
+    # Empty: alerts stay on the dashboard only.
+    webhook_url: str = ""
+    # Keys the HMAC-SHA256 signature of every webhook body (header X-Cautiva-Signature).
+    webhook_secret: str = ""
+    webhook_attempts: int = Field(default=6, ge=1, le=50)
+    # The first retry waits this long; each later one twice as long as the one before.
+    webhook_backoff: float = Field(default=30.0, gt=0, le=86400)
+    webhook_timeout: float = Field(default=10.0, gt=0, le=300)
+    # How often the portal looks for deliveries due and for operational alerts.
+    check_interval: float = Field(default=60.0, gt=0, le=3600)
+    # A point unheard for this long raises an alert (per point: `cautiva point set`).
+    offline_minutes: int = Field(default=120, ge=5, le=30 * 1440)
+    # Completed surveys in the last 24 hours under this share of the daily mean of the 7 days
+    # before raise an alert, when that mean is at least `survey_drop_min`.
+    survey_drop_ratio: float = Field(default=0.5, gt=0, lt=1)
+    survey_drop_min: int = Field(default=20, ge=1)
+
+    @model_validator(mode="after")
+    def _secret_with_url(self) -> AlertSettings:
+        if self.webhook_url and len(self.webhook_secret) < 16:
+            raise ValueError(
+                "CAUTIVA_ALERTS_WEBHOOK_SECRET must hold at least 16 characters "
+                "when CAUTIVA_ALERTS_WEBHOOK_URL is set"
+            )
+        return self
+
+
 class Settings(BaseSettings):
     """All of Cautiva's settings; build one per process at start-up with `Settings()`."""
 
@@ -161,6 +204,8 @@ class Settings(BaseSettings):
     survey: SurveySettings = Field(default_factory=SurveySettings)
     admin: AdminSettings = Field(default_factory=AdminSettings)
     router: RouterSettings = Field(default_factory=RouterSettings)
+    analytics: AnalyticsSettings = Field(default_factory=AnalyticsSettings)
+    alerts: AlertSettings = Field(default_factory=AlertSettings)
 
     @model_validator(mode="after")
     def _fill_defaults_and_check_secrets(self) -> Self:

@@ -176,6 +176,8 @@ async def export_rows(
         after = page[-1].id
 
 
-def _pseudonym(key: bytes, person_key: str) -> str:
+def _pseudonym(key: bytes, person_key: str | None) -> str | None:
+    if person_key is None:
+        return None  # purged: the response no longer links to anyone
     digest = hmac.new(key, person_key.encode(), hashlib.sha256).hexdigest()
     return digest[:PSEUDONYM_LENGTH]

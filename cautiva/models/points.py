@@ -44,6 +44,8 @@ class Point(Base):
     site_type: Mapped[str | None] = mapped_column(String(40))
     latitude: Mapped[float | None] = mapped_column(Float)
     longitude: Mapped[float | None] = mapped_column(Float)
+    # Minutes unheard before an offline alert; NULL: CAUTIVA_ALERTS_OFFLINE_MINUTES.
+    offline_alert_minutes: Mapped[int | None] = mapped_column(Integer)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     retired_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

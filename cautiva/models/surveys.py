@@ -97,7 +97,8 @@ class Response(Base):
     version: Mapped[str] = mapped_column(String(64))
     lang: Mapped[str] = mapped_column(String(16))
     answers: Mapped[dict[str, Any]] = mapped_column(AnswersJSON)
-    person_key: Mapped[str] = mapped_column(String(64), index=True)
+    # NULL once `cautiva purge` has dropped it: the answers stay, the link to a person goes.
+    person_key: Mapped[str | None] = mapped_column(String(64), index=True)
     # Not `returning`: a keyword since SQLite 3.35 that SQLAlchemy's SQLite dialect leaves unquoted.
     returning_person: Mapped[bool] = mapped_column(Boolean)
     device_mac: Mapped[str | None] = mapped_column(String(17))
