@@ -1,0 +1,1 @@
+"""Figures for dashboards and sharing: service, population, flows, and small-cell suppression."""
