@@ -15,6 +15,7 @@ from cautiva.forms.service import ensure_default_forms
 from cautiva.runtime import start_runtime
 from cautiva.settings import Settings
 from portal_api.admin import api as admin_api
+from portal_api.admin import exports_pages
 from portal_api.admin import pages as admin_pages
 from portal_api.api import captive, heartbeat, points
 from portal_api.errors import install_error_handlers
@@ -55,6 +56,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(heartbeat.router)
     app.include_router(admin_api.router)
     app.include_router(admin_pages.router)
+    app.include_router(exports_pages.router)
     admin_pages.install_admin_handlers(app)
     app.include_router(splash.router)
 

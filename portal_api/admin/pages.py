@@ -74,6 +74,12 @@ def _css() -> tuple[str, str]:
     return css, f"'sha256-{digest}'"
 
 
+def _rights_of(principal: Principal | None) -> frozenset[str]:
+    if principal is None:
+        return frozenset()
+    return frozenset(right.value for right in Right if can(principal.role, right))
+
+
 def page(
     request: Request,
     template: str,
@@ -93,6 +99,7 @@ def page(
             title=title,
             css=Markup(css),  # noqa: S704 - our own stylesheet, not user input
             principal=principal,
+            may=_rights_of(principal),
             flash=request.query_params.get("done"),
             **({"signed_out": False, "csrf": (data or {}).get("csrf", "")} | context),
         )
