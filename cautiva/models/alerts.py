@@ -85,9 +85,7 @@ class Alert(Base):
 
     __tablename__ = "alerts"
     __table_args__ = (
-        CheckConstraint(
-            "kind IN ('response', 'point_offline', 'survey_drop')", name="kind"
-        ),
+        CheckConstraint("kind IN ('response', 'point_offline', 'survey_drop')", name="kind"),
         CheckConstraint("state IN ('open', 'acknowledged', 'closed')", name="state"),
         CheckConstraint("severity IN ('info', 'warning', 'critical')", name="severity"),
         Index("ix_alerts_state_created_at", "state", "created_at"),

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cautiva.alerts.service import raise_response_alerts
 from cautiva.errors import InvalidAnswers, InvalidInput
 from cautiva.forms.repository import SurveyFormRepository
 from cautiva.forms.service import FORMS, FormCache, parsed_form, resolve_form
@@ -121,6 +122,7 @@ async def submit_response(
     returning_period: timedelta,
     duplicate_window: timedelta = DEFAULT_DUPLICATE_WINDOW,
     cache: FormCache = FORMS,
+    alert_webhooks: bool = False,
 ) -> SubmittedResponse:
     """Store a completed survey (the follow-up form for returning people) and issue a grant.
 
@@ -155,6 +157,7 @@ async def submit_response(
         returning_period=returning_period,
         duplicate_window=duplicate_window,
         cache=cache,
+        alert_webhooks=alert_webhooks,
     )
 
 
@@ -180,12 +183,14 @@ async def store_response(
     duplicate_window: timedelta = DEFAULT_DUPLICATE_WINDOW,
     cache: FormCache = FORMS,
     pinned: PinnedForm | None = None,
+    alert_webhooks: bool = False,
 ) -> SubmittedResponse:
     """Store the answers of a person whose consent and email were already checked; issue a grant.
 
     `person` is the person key (see `person_key`). `pinned` names the form the person was shown
     page by page (the splash flow), so a form published meanwhile cannot change the questions
-    under them; without it the form is resolved now.
+    under them; without it the form is resolved now. A new response raises the alerts whose
+    rules it matches (queued for the webhook too with `alert_webhooks`), in this transaction.
     """
     if not point.active:
         raise InvalidInput(f"point {point.nas_id!r} is retired")
@@ -248,6 +253,14 @@ async def store_response(
             device_mac=device_mac,
             created_at=now,
         )
+    )
+    await raise_response_alerts(
+        session,
+        point=point,
+        answers=response.answers,
+        form=form,
+        now=now,
+        webhooks=alert_webhooks,
     )
     return SubmittedResponse(response.id, await grant(), returning)
 
