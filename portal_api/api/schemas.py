@@ -77,9 +77,25 @@ class LoginOut(BaseModel):
     fields: dict[str, str]
 
 
+class ReferralOut(BaseModel):
+    """A service near the point that meets some of the declared needs (`needs`: which)."""
+
+    id: int
+    name: str
+    kind: str
+    address: str
+    hours: str
+    contact: str
+    languages: list[str]
+    needs: list[str]
+    department: str | None
+    municipality: str | None
+
+
 class ResponseOut(BaseModel):
     """What a successful submission returns."""
 
     grant: GrantOut
     login: LoginOut | None
     returning: bool
+    referrals: list[ReferralOut] = Field(default_factory=list)

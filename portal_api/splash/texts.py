@@ -262,6 +262,53 @@ _UI: Mapping[str, Mapping[str, str]] = {
         "fr": "Service humanitaire gratuit. Vos réponses sont anonymes.",
         "ht": "Sèvis imanitè gratis. Repons ou yo pa gen non w.",
     },
+    "referrals_title": {
+        "es": "Servicios cerca de usted",
+        "en": "Services near you",
+        "fr": "Services près d'ici",
+        "ht": "Sèvis toupre isit la",
+    },
+    "referrals_intro": {
+        "es": "Según lo que nos dijo, estos lugares pueden ayudarle. Anote lo que le sirva o "
+        "tome una captura de pantalla: esta página se cierra al conectarse.",
+        "en": "Based on what you told us, these places can help. Write down what is useful or "
+        "take a screenshot: this page closes when you connect.",
+        "fr": "D'après vos réponses, ces lieux peuvent vous aider. Notez ce qui vous est utile "
+        "ou faites une capture d'écran : cette page se ferme quand vous vous connectez.",
+        "ht": "Dapre sa ou di nou, kote sa yo ka ede w. Ekri sa ki itil ou oswa fè yon foto "
+        "ekran: paj sa a ap fèmen lè ou konekte.",
+    },
+    "referrals_needs": {
+        "es": "Ayuda con:",
+        "en": "Helps with:",
+        "fr": "Aide pour :",
+        "ht": "Ede ak:",
+    },
+    "referrals_address": {
+        "es": "Dirección:",
+        "en": "Address:",
+        "fr": "Adresse :",
+        "ht": "Adrès:",
+    },
+    "referrals_hours": {
+        "es": "Horario:",
+        "en": "Opening hours:",
+        "fr": "Horaires :",
+        "ht": "Lè li ouvè:",
+    },
+    "referrals_contact": {
+        "es": "Contacto:",
+        "en": "Contact:",
+        "fr": "Contact :",
+        "ht": "Kontak:",
+    },
+    "referrals_languages": {
+        "es": "Idiomas que hablan:",
+        "en": "Languages spoken:",
+        "fr": "Langues parlées :",
+        "ht": "Lang yo pale:",
+    },
+    "continue": {"es": "Continuar", "en": "Continue", "fr": "Continuer", "ht": "Kontinye"},
 }
 
 # MikroTik's $(error) and chilli's `reply` are router or RADIUS texts in English; the common ones

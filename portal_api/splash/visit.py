@@ -10,13 +10,14 @@ from cautiva.surveys.expressions import Answer
 
 
 class Step(StrEnum):
-    """The splash steps in order; `minor` ends the visit of someone under 18."""
+    """The splash steps in order; `minor` ends an under-18 visit, `referrals` shows if any match."""
 
     LANGUAGE = "language"
     CONSENT = "consent"
     EMAIL = "email"
     SURVEY = "survey"
     MINOR = "minor"
+    REFERRALS = "referrals"
     MESSAGE = "message"
 
 
@@ -72,6 +73,8 @@ class Visit:
     answers: dict[str, Answer] = field(default_factory=dict)
     shown: list[str] = field(default_factory=list)
     grant: Grant | None = None
+    needs: list[str] = field(default_factory=list)
+    """The need codes declared in the survey, while the services that meet them are shown."""
 
     def dump(self) -> dict[str, Any]:
         """The visit as JSON-ready data."""

@@ -1,0 +1,1 @@
+"""The referral directory: services per area, matched to the needs people declare."""
