@@ -2,6 +2,10 @@
 
 A point counts as online when its router was heard from within `offline_after` seconds: a
 heartbeat (the router's own cron job), a RADIUS Status-Server, or accounting for any session.
+
+Heartbeats and Status-Server also mark the hour as seen (`point_seen_hours`), which uptime is
+counted from. Accounting is a sign of life too but marks nothing: it is the RADIUS hot path,
+and a session keeps only its last `updated_at`, so its hours cannot be recovered later.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, func, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cautiva.errors import InvalidInput
@@ -20,6 +25,7 @@ from cautiva.models import (
     Grant,
     Point,
     PointLocation,
+    PointSeenHour,
     PointStatus,
     PortalCounter,
     Response,
@@ -77,6 +83,27 @@ def check_location(location: Location) -> Location:
     return location
 
 
+def _hour(when: datetime) -> datetime:
+    return when.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+
+
+async def mark_seen(session: AsyncSession, *, seen: Mapping[int, datetime]) -> None:
+    """Mark the UTC hour of each `{point_id: when}` as seen, in one statement (known hours stay)."""
+    rows = sorted({(point_id, _hour(when)) for point_id, when in seen.items()})
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    statement: postgresql.Insert | sqlite.Insert
+    if dialect == "postgresql":
+        statement = postgresql.insert(PointSeenHour)
+    elif dialect == "sqlite":
+        statement = sqlite.insert(PointSeenHour)
+    else:
+        raise RuntimeError(f"seen hours need PostgreSQL or SQLite, not {dialect}")
+    values = [{"point_id": point_id, "hour": hour} for point_id, hour in rows]
+    await session.execute(statement.values(values).on_conflict_do_nothing())
+
+
 async def record_heartbeat(
     session: AsyncSession, *, point: Point, uptime: int, load: float, now: datetime
 ) -> None:
@@ -92,6 +119,7 @@ async def record_heartbeat(
         )
     else:
         status.heartbeat_at, status.uptime_seconds, status.load_1m = now, uptime, load
+    await mark_seen(session, seen={point.id: now})
     await session.flush()
 
 
@@ -103,6 +131,7 @@ async def record_status_server(session: AsyncSession, *, seen: Mapping[int, date
             session.add(PointStatus(point_id=point_id, status_server_at=when))
         elif status.status_server_at is None or status.status_server_at < when:
             status.status_server_at = when
+    await mark_seen(session, seen=seen)
     await session.flush()
 
 

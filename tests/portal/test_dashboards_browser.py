@@ -1,0 +1,124 @@
+"""The dashboards in a real browser: headless Chromium, phone-sized, against `cautiva portal`.
+
+An analyst signs in, opens the service, population and flows dashboards on the generated data
+set, narrows them with the filter form, and sees every chart drawn (an SVG image that loaded)
+with nothing fetched from another origin and nothing refused under the Content-Security-Policy.
+The pages are kept as `test-artifacts/dashboard-<name>.png`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+from analytics_dataset import make_dataset
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.support.ui import Select
+from test_admin_browser import AdminPhone
+from test_admin_pages import user
+
+from cautiva.runtime import Runtime
+from test_splash_browser import CHROMEDRIVER, CHROMIUM, PHONE, WAIT, PortalProcess, _require_browser
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _chromium_installed() -> None:
+    """Check for the browser before the portal process is started for nothing."""
+    _require_browser()
+
+
+@pytest.fixture(scope="module")
+def portal(
+    database_url: str, tmp_path_factory: pytest.TempPathFactory, artifacts: Path
+) -> Iterator[PortalProcess]:
+    """One portal process for this module, on the suite's test database; its log is kept."""
+    folder = tmp_path_factory.mktemp("dashboard-portal")
+    process = PortalProcess(database_url, folder / "data", folder / "portal.log").start()
+    try:
+        yield process
+    finally:
+        code = process.stop()
+        (artifacts / "dashboard-browser-portal.log").write_text(process.log_text())
+        assert code == 0, f"cautiva portal exited with {code}"
+
+
+@pytest.fixture
+def browser() -> Iterator[webdriver.Chrome]:
+    """Headless Chromium with a phone's screen; never downloads a driver (Selenium Manager)."""
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for argument in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-dev-shm-usage",
+        f"--window-size={PHONE['width']},{PHONE['height']}",
+        "--no-first-run",
+        "--no-default-browser-check",
+    ):
+        options.add_argument(argument)
+    options.add_experimental_option("mobileEmulation", {"deviceMetrics": PHONE})
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
+    driver.set_page_load_timeout(WAIT)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def charts_drawn(phone: AdminPhone) -> list[dict[str, Any]]:
+    """Every chart image of the page, once the browser has decoded them all."""
+    script = (
+        "return [...document.querySelectorAll('img.chart')].map(i => ({alt: i.alt,"
+        " complete: i.complete, width: i.naturalWidth, src: i.src.slice(0, 25)}));"
+    )
+    found: list[dict[str, Any]] = []
+
+    def decoded(_: object) -> bool:
+        nonlocal found
+        found = phone.driver.execute_script(script)
+        return all(chart["complete"] for chart in found)
+
+    phone.wait.until(decoded, "the charts did not finish loading")
+    return found
+
+
+async def test_an_analyst_reads_the_dashboards_with_their_charts(
+    runtime: Runtime, portal: PortalProcess, browser: webdriver.Chrome, artifacts: Path
+) -> None:
+    dataset = await make_dataset(runtime, seed=43)
+    email, password = await user(runtime, "analyst")
+    phone = AdminPhone(browser, portal.origin)
+    period = {"from": dataset.since.isoformat(), "to": dataset.until.isoformat()}
+
+    phone.open(f"{portal.origin}/admin/dashboards")
+    assert browser.current_url == f"{portal.origin}/admin/login?next=/admin/dashboards"
+    phone.type("email", email)
+    phone.type("password", password)
+    phone.submit("Sign in")
+    assert browser.current_url.startswith(f"{portal.origin}/admin/dashboards/service")
+    assert phone.text("h1") == "Service"
+
+    for name, heading, least in (
+        ("service", "Service", 3),
+        ("population", "Population", 8),
+        ("flows", "Flows between points", 1),
+    ):
+        phone.open(f"{portal.origin}/admin/dashboards/{name}?{urlencode(period)}")
+        assert phone.text("h1") == heading
+        # The form narrows the figures to the data set's first department (a GET, no script).
+        Select(phone.control("#department")).select_by_value(dataset.departments[0])
+        phone.submit("Show")
+        assert f"department={dataset.departments[0].split()[0]}" in browser.current_url
+        assert phone.control("#from").get_attribute("value") == period["from"]
+        charts = charts_drawn(phone)
+        assert len(charts) >= least, charts
+        for chart in charts:
+            assert chart["src"] == "data:image/svg+xml;base64", chart
+            assert chart["width"] > 0, f"{chart['alt']} did not draw"
+        phone.screenshot(artifacts / f"dashboard-{name}.png")
+    phone.check_rendering()
