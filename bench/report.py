@@ -311,6 +311,7 @@ def write_json(
     config: BenchConfig,
     reports: Sequence[ServerReport],
     portal: PortalReport | None = None,
+    export: dict[str, Any] | None = None,
 ) -> None:
     """Write every figure of the run to `path`."""
     payload = {
@@ -322,6 +323,7 @@ def write_json(
             "rounds": config.rounds,
             "portal_seconds": config.portal_seconds,
             "portal_clients": config.portal_clients,
+            "export_responses": config.export_responses,
         },
         "servers": [
             {
@@ -339,5 +341,6 @@ def write_json(
             for r in reports
         ],
         "portal": _portal_dict(portal) if portal is not None else None,
+        "export": export,
     }
     path.write_text(json.dumps(payload, indent=2, default=str) + "\n")

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from bench import cautiva_server, freeradius, portal, ports, postgres, report, settings
+from bench import cautiva_server, export, freeradius, portal, ports, postgres, report, settings
 from bench.dictionary import load_dictionary
 from bench.packets import make_users
 from bench.portal import PortalReport
@@ -145,6 +145,12 @@ def _header(config: BenchConfig, dictionary_note: str | None) -> None:
             f"{min(config.warmup, portal.WARMUP_CAP):g} s warm-up per load, "
             f"{config.portal_clients} concurrent HTTP clients, {config.rounds} round(s){quick}"
         )
+    if "export" in config.servers:
+        _say(
+            f"  export: {config.export_responses:,} survey responses in SQLite; CSV, XLSX (the "
+            f"first {export.xlsx_rows_of(config.export_responses):,}) and aggregates, "
+            f"each in a fresh process{quick}"
+        )
     _say(
         f"  the load generators run on the same {os.cpu_count()} CPUs as the servers and "
         f"PostgreSQL; artefacts in {config.out_dir}"
@@ -167,7 +173,22 @@ def _run_portal(config: BenchConfig) -> PortalReport:
         return PortalReport(clients=config.portal_clients, errors=[str(exc).splitlines()[0]])
 
 
-def run(config: BenchConfig) -> tuple[list[ServerReport], PortalReport | None, list[str]]:
+def _run_export(config: BenchConfig) -> export.ExportReport:
+    _say("== Cautiva exports (SQLite)")
+    started = time.monotonic()
+    try:
+        result = export.measure(config)
+    except Exception as exc:  # reported; the table still prints
+        _say(f"  export FAILED: {exc}")
+        traceback.print_exception(exc, file=sys.stderr)
+        return export.ExportReport(responses=config.export_responses, errors=[str(exc)])
+    _say(f"  export part: {time.monotonic() - started:.0f} s")
+    return result
+
+
+def run(
+    config: BenchConfig,
+) -> tuple[list[ServerReport], PortalReport | None, export.ExportReport | None, list[str]]:
     """Measure the configured parts; return the reports and which of Cautiva's parts failed."""
     radius = any(part in config.servers for part in RADIUS_PARTS)
     dictionary, note = load_dictionary() if radius else (None, None)
@@ -205,7 +226,10 @@ def run(config: BenchConfig) -> tuple[list[ServerReport], PortalReport | None, l
     portal_report = _run_portal(config) if "portal" in config.servers else None
     if portal_report is not None and portal_report.errors:
         failed.append("the portal part")
-    return reports, portal_report, failed
+    export_report = _run_export(config) if "export" in config.servers else None
+    if export_report is not None and export_report.errors:
+        failed.append("the export part")
+    return reports, portal_report, export_report, failed
 
 
 def _interrupted(signum: int, _frame: object) -> None:
@@ -222,14 +246,23 @@ def main(argv: Sequence[str]) -> int:
     signal.signal(signal.SIGTERM, _interrupted)
     started = time.monotonic()
     try:
-        reports, portal_report, failed = run(config)
+        reports, portal_report, export_report, failed = run(config)
     except KeyboardInterrupt:
         _say("\ninterrupted; servers stopped")
         return 130
+    tables = [report.render(config, reports, portal_report)]
+    if export_report is not None:
+        tables.append("\n".join(export.render(export_report)))
     _say()
-    _say(report.render(config, reports, portal_report))
+    _say("\n\n".join(table for table in tables if table))
     results = config.out_dir / "results.json"
-    report.write_json(results, config, reports, portal_report)
+    report.write_json(
+        results,
+        config,
+        reports,
+        portal_report,
+        export.as_dict(export_report) if export_report is not None else None,
+    )
     _say(f"\n{time.monotonic() - started:.0f} s in all; figures also in {results}")
     if failed:
         print(f"bench: {' and '.join(failed)} FAILED", file=sys.stderr, flush=True)

@@ -11,8 +11,8 @@ from pathlib import Path
 from bench.postgres import Postgres
 
 ROOT = Path(__file__).resolve().parent.parent
-SERVERS = ("cautiva", "freeradius", "portal")
-"""The parts of the bench: the two RADIUS servers, and Cautiva's splash portal."""
+SERVERS = ("cautiva", "freeradius", "portal", "export")
+"""The parts of the bench: the two RADIUS servers, Cautiva's splash portal, and its exports."""
 
 HELP = """environment (defaults in brackets):
   BENCH_SECONDS            measured seconds per RADIUS run [10]
@@ -23,9 +23,10 @@ HELP = """environment (defaults in brackets):
   BENCH_RADCLIENT_REQUESTS requests per radclient cross-check, 0 to skip [10000]
   BENCH_TIMEOUT            seconds before a request counts as lost [3]
   BENCH_MAX_REQUESTS       cap on requests per run [2000000]
-  BENCH_SERVERS            which parts to measure [cautiva,freeradius,portal]
+  BENCH_SERVERS            which parts to measure [cautiva,freeradius,portal,export]
   BENCH_PORTAL_SECONDS     measured seconds per portal load (splash, API, HTML flow) [10]
   BENCH_PORTAL_CLIENTS     concurrent HTTP clients on the portal [50]
+  BENCH_EXPORT_RESPONSES   survey responses generated for the export part [1000000]
   BENCH_OUT                where run artefacts go [bench/out]
   BENCH_PG_HOST, BENCH_PG_PORT, BENCH_PG_USER   PostgreSQL [127.0.0.1, 5432, postgres]
 """
@@ -48,6 +49,7 @@ class BenchConfig:
     pg: Postgres = field(default_factory=Postgres)
     portal_seconds: float = 10.0
     portal_clients: int = 50
+    export_responses: int = 1_000_000
     quick: bool = False
 
     @property
@@ -96,6 +98,7 @@ def from_env() -> BenchConfig:
         pg=Postgres.from_env(),
         portal_seconds=_env_float("BENCH_PORTAL_SECONDS", 10.0, 0.5, 120.0),
         portal_clients=_env_int("BENCH_PORTAL_CLIENTS", 50, 1, 500),
+        export_responses=_env_int("BENCH_EXPORT_RESPONSES", 1_000_000, 1000, 20_000_000),
     )
 
 
@@ -105,12 +108,12 @@ def parse(argv: Sequence[str]) -> BenchConfig:
         prog="python -m bench",
         description=(
             "Measure Cautiva's RADIUS server and FreeRADIUS + rlm_sql in the same run, "
-            "then Cautiva's splash portal."
+            "then Cautiva's splash portal and its exports (a million survey responses)."
         ),
         epilog=HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--quick", action="store_true", help="a short smoke run (~1 minute)")
+    parser.add_argument("--quick", action="store_true", help="a short smoke run (~2 minutes)")
     parser.add_argument("--only", choices=SERVERS, help="measure one part only")
     parser.add_argument(
         "--seconds", type=float, help="measured seconds per run (RADIUS and portal alike)"
@@ -127,6 +130,7 @@ def parse(argv: Sequence[str]) -> BenchConfig:
             rounds=1,
             radclient_requests=min(config.radclient_requests, 2000),
             portal_seconds=min(config.portal_seconds, 2.0),
+            export_responses=min(config.export_responses, 100_000),
             quick=True,
         )
     if args.only:

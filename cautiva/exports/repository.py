@@ -1,4 +1,4 @@
-"""Queries for exports: which forms a range of responses uses, and one keyset page of them."""
+"""Queries for exports: which forms a range of responses uses, and keyset pages of them."""
 
 from __future__ import annotations
 
@@ -80,4 +80,21 @@ class ExportRepository:
             .order_by(Response.id)
             .limit(limit)
         )
+        return (await self.session.execute(query)).all()
+
+    async def answer_page(
+        self, where: ResponseFilter, *, after: int, limit: int
+    ) -> Sequence[Row[Any]]:
+        """Return up to `limit` matching responses with id > after, by id: point, time, answers."""
+        query = (
+            select(Response.id, Response.point_id, Response.created_at, Response.answers)
+            .where(*where.conditions(), Response.id > after)
+            .order_by(Response.id)
+            .limit(limit)
+        )
+        return (await self.session.execute(query)).all()
+
+    async def places(self) -> Sequence[Row[int, str, str, str | None, str | None]]:
+        """Return every point's id, NAS-Identifier, name, department and municipality."""
+        query = select(Point.id, Point.nas_id, Point.name, Point.department, Point.municipality)
         return (await self.session.execute(query)).all()
