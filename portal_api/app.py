@@ -14,9 +14,10 @@ from cautiva.database import transaction
 from cautiva.forms.service import ensure_default_forms
 from cautiva.runtime import start_runtime
 from cautiva.settings import Settings
+from portal_api.admin import alerts_pages, dashboards, exports_pages, referral_pages
 from portal_api.admin import api as admin_api
-from portal_api.admin import exports_pages
 from portal_api.admin import pages as admin_pages
+from portal_api.alerts_worker import run_alerts
 from portal_api.api import captive, heartbeat, points
 from portal_api.errors import install_error_handlers
 from portal_api.funnel import FunnelBuffer
@@ -37,9 +38,13 @@ def create_app(settings: Settings) -> FastAPI:
         flusher = asyncio.create_task(
             app.state.funnel.run(runtime, settings.portal.counter_flush_interval)
         )
+        alerts = asyncio.create_task(run_alerts(runtime, settings.alerts.check_interval))
         try:
             yield
         finally:
+            alerts.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await alerts
             flusher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await flusher
@@ -56,7 +61,10 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(heartbeat.router)
     app.include_router(admin_api.router)
     app.include_router(admin_pages.router)
+    app.include_router(referral_pages.router)
+    app.include_router(alerts_pages.router)
     app.include_router(exports_pages.router)
+    app.include_router(dashboards.router)
     admin_pages.install_admin_handlers(app)
     app.include_router(splash.router)
 

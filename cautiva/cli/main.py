@@ -76,6 +76,18 @@ def _register() -> None:
     cli.add_command(servers.serve)
     cli.add_command(servers.demo)
 
+    from cautiva.cli import alerts
+
+    cli.add_command(alerts.alert)
+
+    from cautiva.cli import referrals
+
+    cli.add_command(referrals.referral)
+
+    from cautiva.cli import retention
+
+    cli.add_command(retention.purge)
+
 
 def _fail(message: str, code: int) -> int:
     click.echo(f"cautiva: error: {message}", err=True)

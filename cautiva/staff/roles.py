@@ -25,6 +25,8 @@ class Right(StrEnum):
     EXPORT = "export"
     MANAGE_STAFF = "manage_staff"
     VIEW_AUDIT = "view_audit"
+    MANAGE_REFERRALS = "manage_referrals"
+    MANAGE_ALERT_RULES = "manage_alert_rules"
 
 
 _TECHNICIAN = frozenset(
@@ -34,9 +36,12 @@ _TECHNICIAN = frozenset(
         Right.MANAGE_SESSIONS,
         Right.ROUTER_CONFIGS,
         Right.MANAGE_MESSAGES,
+        Right.MANAGE_REFERRALS,
     }
 )
-_ANALYST = frozenset({Right.VIEW_POINTS, Right.VIEW_DASHBOARDS, Right.EXPORT})
+_ANALYST = frozenset(
+    {Right.VIEW_POINTS, Right.VIEW_DASHBOARDS, Right.EXPORT, Right.MANAGE_ALERT_RULES}
+)
 
 RIGHTS: dict[Role, frozenset[Right]] = {
     Role.ADMIN: frozenset(Right),

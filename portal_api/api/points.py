@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import timedelta
 
 from fastapi import APIRouter, HTTPException, Query, Request
@@ -10,6 +11,7 @@ from cautiva.errors import InvalidInput, NotFound
 from cautiva.forms.service import resolve_form
 from cautiva.models import Point, utcnow
 from cautiva.points.repository import PointRepository
+from cautiva.referrals.service import needs_of_response, referrals_for
 from cautiva.responses.service import submit_response
 from cautiva.surveys.forms import Form, Question
 from portal_api.api.schemas import (
@@ -19,6 +21,7 @@ from portal_api.api.schemas import (
     LoginOut,
     PageOut,
     QuestionOut,
+    ReferralOut,
     ResponseIn,
     ResponseOut,
 )
@@ -88,12 +91,16 @@ async def post_response(
         login_window=settings.session.login_window,
         returning_period=timedelta(days=settings.survey.returning_days),
         duplicate_window=timedelta(seconds=settings.survey.duplicate_window),
+        alert_webhooks=bool(settings.alerts.webhook_url),
     )
     grant = submitted.grant
+    needs = await needs_of_response(session, response_id=submitted.response_id)
+    referrals = await referrals_for(session, point=point, needs=needs, lang=body.lang)
     return ResponseOut(
         grant=GrantOut(username=grant.username, password=grant.password, seconds=grant.seconds),
         login=router_login(point, body.router, grant.username, grant.password),
         returning=submitted.returning,
+        referrals=[ReferralOut(**asdict(r)) for r in referrals],
     )
 
 

@@ -1,7 +1,8 @@
 """The splash pages: `/p/{nas_id}` from the router's redirect to the router's login.
 
 Server-rendered, one form per page, no script: language, age and terms, email, the survey one
-group per page (back and forth), the risk-prevention message with the login button. The visit
+group per page (back and forth), the services near the point that meet the declared needs
+(when some do), the risk-prevention message with the login button. The visit
 travels sealed in a hidden field (see `portal_api.state`), bound to a cookie against cross-site
 posts. Nothing is stored until the last survey page: then the response and the grant, at once.
 """
@@ -32,6 +33,7 @@ from cautiva.forms.service import parsed_form, resolve_form
 from cautiva.macs import normalise_mac
 from cautiva.models import NasType, Point, utcnow
 from cautiva.points.repository import PointRepository
+from cautiva.referrals.service import Referral, declared_needs, referrals_for
 from cautiva.responses.service import (
     PinnedForm,
     consent_message,
@@ -55,6 +57,7 @@ from portal_api.deps import RuntimeDep, SessionDep
 from portal_api.funnel import FunnelBuffer
 from portal_api.ratelimit import PortalLimits
 from portal_api.router_login import is_http_url, login_step, uam_md_valid
+from portal_api.splash.referrals import referral_items
 from portal_api.splash.render import paragraphs, render
 from portal_api.splash.texts import Words, negotiate, supported
 from portal_api.splash.visit import (
@@ -368,6 +371,7 @@ async def step(
         Step.EMAIL: _after_email,
         Step.SURVEY: _after_survey,
         Step.MINOR: _after_minor,
+        Step.REFERRALS: _after_referrals,
         Step.MESSAGE: _after_message,
     }[visit.step]
     return await handler(turn, visit, form_data, nav)
@@ -496,6 +500,12 @@ async def _after_message(turn: Turn, visit: Visit, form_data: FormData, nav: str
     return await _show(turn, visit)
 
 
+async def _after_referrals(turn: Turn, visit: Visit, form_data: FormData, nav: str) -> Response:
+    visit.step, visit.needs = Step.MESSAGE, []
+    _count(turn.request, turn.point, "message_shown")
+    return await _show(turn, visit)
+
+
 async def _finish(turn: Turn, visit: Visit) -> Response:
     """Store the whole response and issue the grant, then show the message before login."""
     settings = turn.runtime.settings
@@ -515,6 +525,7 @@ async def _finish(turn: Turn, visit: Visit) -> Response:
             returning_period=timedelta(days=settings.survey.returning_days),
             duplicate_window=timedelta(seconds=settings.survey.duplicate_window),
             pinned=PinnedForm(visit.form_row, visit.returning),
+            alert_webhooks=bool(settings.alerts.webhook_url),
         )
     except InvalidAnswers as problem:
         # An earlier page no longer holds (answers changed on the way back): go there.
@@ -532,8 +543,10 @@ async def _finish(turn: Turn, visit: Visit) -> Response:
     _count(turn.request, turn.point, "survey_done")
     grant = submitted.grant
     visit.grant = Grant(grant.username, grant.password, grant.seconds)
-    visit.step, visit.page, visit.answers, visit.shown = Step.MESSAGE, None, {}, []
-    _count(turn.request, turn.point, "message_shown")
+    # Services that meet the declared needs come first when some match (see _show); the
+    # visit keeps only the need codes.
+    visit.step, visit.needs = Step.REFERRALS, declared_needs(visit.answers)
+    visit.page, visit.answers, visit.shown = None, {}, []
     response = await _show(turn, visit)
     device = device_sealer(settings.secret_key).seal({"u": grant.username, "n": turn.point.nas_id})
     response.set_cookie(
@@ -596,6 +609,14 @@ async def _show(
     }
     form_targets: tuple[str, ...] = ()
     media = False
+    referrals: list[Referral] = []
+    if visit.step is Step.REFERRALS:
+        referrals = await referrals_for(
+            turn.session, point=turn.point, needs=visit.needs, lang=visit.lang
+        )
+        if not referrals:  # none match (or none any more): straight on to the message
+            visit.step, visit.needs = Step.MESSAGE, []
+            _count(turn.request, turn.point, "message_shown")
     if visit.step is Step.LANGUAGE:
         template, heading = "step_language.html", words["choose_language"]
     elif visit.step is Step.CONSENT:
@@ -611,6 +632,10 @@ async def _show(
     elif visit.step is Step.EMAIL:
         template, heading = "step_email.html", words["email_title"]
         context["email"] = email
+    elif visit.step is Step.REFERRALS:
+        template, heading = "step_referrals.html", words["referrals_title"]
+        form = await _visit_form(turn.session, visit)
+        context["referrals"] = referral_items(referrals, form=form, lang=visit.lang)
     elif visit.step is Step.SURVEY:
         form = await _visit_form(turn.session, visit)
         page = form.page(visit.page or "")
