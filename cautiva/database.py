@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -61,3 +62,16 @@ async def transaction(factory: async_sessionmaker[AsyncSession]) -> AsyncIterato
     """Open a session that commits when the block succeeds and rolls back when it raises."""
     async with factory() as session, session.begin():
         yield session
+
+
+UpsertInsert = postgresql.Insert | sqlite.Insert
+
+
+def upsert_insert(session: AsyncSession, model: type[Any]) -> UpsertInsert:
+    """An INSERT for `model` that takes ON CONFLICT clauses, in the session's dialect."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert(model)
+    if dialect == "sqlite":
+        return sqlite.insert(model)
+    raise RuntimeError(f"Cautiva needs PostgreSQL or SQLite, not {dialect}")

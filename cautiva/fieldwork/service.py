@@ -16,9 +16,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cautiva.database import upsert_insert
 from cautiva.errors import InvalidInput
 from cautiva.models import (
     AccountingSession,
@@ -92,14 +92,7 @@ async def mark_seen(session: AsyncSession, *, seen: Mapping[int, datetime]) -> N
     rows = sorted({(point_id, _hour(when)) for point_id, when in seen.items()})
     if not rows:
         return
-    dialect = session.get_bind().dialect.name
-    statement: postgresql.Insert | sqlite.Insert
-    if dialect == "postgresql":
-        statement = postgresql.insert(PointSeenHour)
-    elif dialect == "sqlite":
-        statement = sqlite.insert(PointSeenHour)
-    else:
-        raise RuntimeError(f"seen hours need PostgreSQL or SQLite, not {dialect}")
+    statement = upsert_insert(session, PointSeenHour)
     values = [{"point_id": point_id, "hour": hour} for point_id, hour in rows]
     await session.execute(statement.values(values).on_conflict_do_nothing())
 

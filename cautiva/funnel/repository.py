@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import date
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cautiva.database import upsert_insert
 from cautiva.models import PortalCounter
 
 
@@ -19,14 +19,7 @@ class PortalCounterRepository:
 
     async def increment(self, *, day: date, point_id: int, event: str, by: int = 1) -> None:
         """Add `by` to one counter in a single statement, creating it at `by` if it is new."""
-        dialect = self.session.get_bind().dialect.name
-        statement: postgresql.Insert | sqlite.Insert
-        if dialect == "postgresql":
-            statement = postgresql.insert(PortalCounter)
-        elif dialect == "sqlite":
-            statement = sqlite.insert(PortalCounter)
-        else:
-            raise RuntimeError(f"portal counters need PostgreSQL or SQLite, not {dialect}")
+        statement = upsert_insert(self.session, PortalCounter)
         statement = statement.values(day=day, point_id=point_id, event=event, count=by)
         # The row lock the conflict takes makes concurrent increments add up, never overwrite.
         statement = statement.on_conflict_do_update(

@@ -6,12 +6,12 @@ from collections.abc import Collection, Sequence
 from datetime import date, datetime
 
 from sqlalchemy import delete, exists, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from cautiva.analytics.scope import utc_day
 from cautiva.analytics.service_days import DayFigures
+from cautiva.database import upsert_insert
 from cautiva.models import AccountingSession, Grant, Response, ServiceDay
 
 _FIGURES = ("sessions", "devices", "seconds", "input_bytes", "output_bytes", "logins")
@@ -125,14 +125,7 @@ class RetentionRepository:
         """Store the figures of purged days, adding them to a row already there."""
         if not figures:
             return
-        dialect = self.session.get_bind().dialect.name
-        statement: postgresql.Insert | sqlite.Insert
-        if dialect == "postgresql":
-            statement = postgresql.insert(ServiceDay)
-        elif dialect == "sqlite":
-            statement = sqlite.insert(ServiceDay)
-        else:
-            raise RuntimeError(f"service days need PostgreSQL or SQLite, not {dialect}")
+        statement = upsert_insert(self.session, ServiceDay)
         excluded = statement.excluded
         # A row is there only if raw data of that day came in after an earlier purge (a late
         # accounting record): the figures of what is deleted now add to it.
