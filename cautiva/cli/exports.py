@@ -127,11 +127,6 @@ def responses(
     click.echo(f"cautiva: exported {count} responses", err=True)
 
 
-async def _each(table: AggregateTable) -> AsyncIterator[Row]:
-    for row in table.rows:
-        yield row
-
-
 @export.command("aggregates")
 @click.option(
     "--by",
@@ -191,7 +186,7 @@ def aggregates(
             )
         tags = table.hxl if hxl else None
         await _write(
-            fmt, output, columns=table.columns, rows=_each(table), hxl=tags, title="aggregates"
+            fmt, output, columns=table.columns, rows=table.stream(), hxl=tags, title="aggregates"
         )
         return table
 

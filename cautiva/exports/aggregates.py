@@ -19,7 +19,7 @@ groups, never the number of responses.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, timedelta
 from enum import StrEnum
@@ -101,6 +101,11 @@ class AggregateTable:
     hxl: tuple[str, ...]
     rows: tuple[dict[str, Cell], ...]
     hidden: int
+
+    async def stream(self) -> AsyncIterator[dict[str, Cell]]:
+        """The rows as the writers take them."""
+        for row in self.rows:
+            yield row
 
 
 @dataclass(slots=True)

@@ -1,4 +1,4 @@
-"""Downloads for analysts: the survey responses export, the same rows as `cautiva export responses`.
+"""Downloads for analysts: the same files as `cautiva export responses` and `export aggregates`.
 
 The file streams while the database is read in keyset pages (constant memory); an XLSX is a zip
 written with seeks, so it is built in a temporary file first and then sent. Every download is
@@ -20,6 +20,7 @@ from fastapi.responses import HTMLResponse, StreamingResponse
 from cautiva.database import transaction
 from cautiva.errors import CautivaError
 from cautiva.exports import export_columns, export_rows, write_xlsx
+from cautiva.exports.aggregates import Grouping, aggregate_responses
 from cautiva.exports.writers import csv_cell
 from cautiva.models import utcnow
 from cautiva.points.service import get_point, list_points
@@ -41,7 +42,33 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 async def exports_page(request: Request, principal: Exporter, session: SessionDep) -> HTMLResponse:
     """The download form: period, point, format, HXL row."""
     points = await list_points(session)
-    return page(request, "exports.html", title="Exports", principal=principal, points=points)
+    return page(
+        request,
+        "exports.html",
+        title="Exports",
+        principal=principal,
+        points=points,
+        groupings=[g.value for g in Grouping],
+    )
+
+
+def _period(since: str, until: str) -> tuple[date | None, date | None] | str:
+    try:
+        first = date.fromisoformat(since) if since else None
+        last = date.fromisoformat(until) if until else None
+    except ValueError:
+        return "Dates are written YYYY-MM-DD."
+    if first is not None and last is not None and first > last:
+        return f"The period starts ({first}) after it ends ({last})."
+    return first, last
+
+
+def _attachment(name: str) -> dict[str, str]:
+    return {
+        "Content-Disposition": f'attachment; filename="{name}"',
+        "Cache-Control": "no-store",
+        "X-Content-Type-Options": "nosniff",
+    }
 
 
 def _bad(request: Request, principal: Principal, reason: str) -> HTMLResponse:
@@ -67,13 +94,10 @@ async def responses_download(
     hxl: str = "",
 ) -> StreamingResponse | HTMLResponse:
     """One row per response (never an email, MAC, IP, grant or person key), as CSV or XLSX."""
-    try:
-        first = date.fromisoformat(since) if since else None
-        last = date.fromisoformat(until) if until else None
-    except ValueError:
-        return _bad(request, principal, "Dates are written YYYY-MM-DD.")
-    if first is not None and last is not None and first > last:
-        return _bad(request, principal, f"The period starts ({first}) after it ends ({last}).")
+    period = _period(since, until)
+    if isinstance(period, str):
+        return _bad(request, principal, period)
+    first, last = period
     if format not in ("csv", "xlsx"):
         return _bad(request, principal, "The format is csv or xlsx.")
     async with transaction(runtime.sessions) as session:
@@ -90,11 +114,7 @@ async def responses_download(
             now=utcnow(),
         )
     name = f"cautiva-responses-{first or 'start'}-{last or utcnow().date()}.{format}"
-    headers = {
-        "Content-Disposition": f'attachment; filename="{name}"',
-        "Cache-Control": "no-store",
-        "X-Content-Type-Options": "nosniff",
-    }
+    headers = _attachment(name)
     if format == "csv":
         body = _csv_stream(runtime, first, last, point_id, bool(hxl))
         return StreamingResponse(body, media_type="text/csv; charset=utf-8", headers=headers)
@@ -139,3 +159,67 @@ def _read_and_close(spool: IO[bytes]) -> Iterator[bytes]:
     with spool:
         while chunk := spool.read(CHUNK):
             yield chunk
+
+
+@router.get("/aggregates", response_model=None)
+async def aggregates_download(
+    request: Request,
+    principal: Exporter,
+    runtime: RuntimeDep,
+    by: str = "department",
+    since: Annotated[str, Query(alias="from")] = "",
+    until: Annotated[str, Query(alias="to")] = "",
+    point: str = "",
+    format: str = "csv",
+    hxl: str = "",
+) -> StreamingResponse | HTMLResponse:
+    """Responses and people characterised by sex and age per group, small cells left empty."""
+    period = _period(since, until)
+    if isinstance(period, str):
+        return _bad(request, principal, period)
+    first, last = period
+    if by not in {g.value for g in Grouping}:
+        return _bad(request, principal, "Group by department, municipality, point or week.")
+    if format not in ("csv", "xlsx"):
+        return _bad(request, principal, "The format is csv or xlsx.")
+    async with transaction(runtime.sessions) as session:
+        try:
+            point_id = (await get_point(session, ref=point)).id if point else None
+        except CautivaError as error:
+            return _bad(request, principal, str(error))
+        table = await aggregate_responses(
+            session,
+            grouping=Grouping(by),
+            since=first,
+            until=last,
+            point_id=point_id,
+            threshold=runtime.settings.analytics.small_cell_threshold,
+        )
+        await audit(
+            session,
+            principal=principal,
+            action="export.aggregates",
+            target=point or "all points",
+            details={"by": by, "from": since, "to": until, "format": format, "hxl": bool(hxl)},
+            now=utcnow(),
+        )
+    name = f"cautiva-aggregates-by-{by}-{first or 'start'}-{last or utcnow().date()}.{format}"
+    tags = table.hxl if hxl else None
+    if format == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(table.columns)
+        if tags is not None:
+            writer.writerow(tags)
+        for row in table.rows:
+            writer.writerow([csv_cell(row.get(column)) for column in table.columns])
+        body = iter([buffer.getvalue().encode()])
+        return StreamingResponse(
+            body, media_type="text/csv; charset=utf-8", headers=_attachment(name)
+        )
+    spool = tempfile.TemporaryFile()  # noqa: SIM115 - closed by _read_and_close
+    await write_xlsx(
+        spool, columns=table.columns, rows=table.stream(), hxl=tags, title="aggregates"
+    )
+    spool.seek(0)
+    return StreamingResponse(_read_and_close(spool), media_type=XLSX, headers=_attachment(name))

@@ -127,3 +127,38 @@ async def test_bad_filters_get_a_reason_and_technicians_cannot_export(
     await sign_in(http, *await user(runtime, "technician"))
     assert (await http.get("/admin/exports/responses")).status_code == 403
     assert (await http.get("/admin/exports")).status_code == 403
+
+
+async def test_an_analyst_downloads_the_figures_for_sharing_with_small_cells_empty(
+    runtime: Runtime, http: httpx.AsyncClient
+) -> None:
+    point = await create_point(runtime)
+    for n in range(7):
+        await submit(runtime, point, f"a{n}.{uuid.uuid4().hex[:6]}@example.org", DAY1)
+    await sign_in(http, *await user(runtime, "analyst"))
+    query = {"by": "point", "point": point.nas_id, "hxl": "1"}
+    got = await http.get("/admin/exports/aggregates", params=query)
+    assert got.status_code == 200
+    assert "attachment" in got.headers["content-disposition"]
+    rows = list(csv.DictReader(io.StringIO(got.text)))
+    tags, (row,) = rows[0], rows[1:]
+    assert tags["responses"].startswith("#")
+    # 7 responses of a mother and her small son each: 7 women 18-59, 7 boys 0-5.
+    assert (row["responses"], row["people"]) == ("7", "14")
+    assert (row["female_18_59"], row["male_0_5"]) == ("7", "7")
+    assert row["female_0_5"] == "0"
+
+    few = await create_point(runtime)
+    for n in range(2):
+        await submit(runtime, few, f"b{n}.{uuid.uuid4().hex[:6]}@example.org", DAY1)
+    got = await http.get("/admin/exports/aggregates", params={"by": "point", "point": few.nas_id})
+    (row,) = list(csv.DictReader(io.StringIO(got.text)))
+    assert row["responses"] == "" and row["people"] == ""
+    assert "2" not in {row[c] for c in ("female_18_59", "male_0_5", "responses")}
+    assert row["notes"]
+
+    book = await http.get("/admin/exports/aggregates", params=query | {"format": "xlsx"})
+    assert book.status_code == 200
+    assert load_workbook(io.BytesIO(book.content), read_only=True).active is not None
+    bad = await http.get("/admin/exports/aggregates", params={"by": "village"})
+    assert bad.status_code == 400 and "Group by" in bad.text
