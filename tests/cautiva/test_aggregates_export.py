@@ -2,26 +2,24 @@
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
-import os
 import random
 import zipfile
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-import pytest
 from analytics_dataset import AnalyticsDataset, DatasetResponse, make_dataset
+from cli_runner import Cli
+from cli_runner import cautiva_env as cautiva_env
+from cli_runner import cli as cli
 from openpyxl import load_workbook  # type: ignore[import-untyped]
 
 from cautiva.analytics.indicators import BANDS
 from cautiva.analytics.suppression import footnote
-from cautiva.cli.main import main
 from cautiva.database import transaction
 from cautiva.exports.aggregates import (
     COUNT_COLUMNS,
@@ -33,7 +31,6 @@ from cautiva.exports.aggregates import (
     week_start,
 )
 from cautiva.runtime import Runtime
-from conftest import TEST_SECRET_KEY
 
 # Eras no other test writes in (a Monday each, six weeks apart): an export over one holds the
 # data set of one test only.
@@ -210,43 +207,8 @@ def test_protect_leaves_no_sum_that_gives_a_hidden_cell_away() -> None:
     assert row["people"] == 17 and row["responses"] == 8
 
 
-@dataclass
-class Run:
-    """What one command printed."""
-
-    stdout: str
-    stderr: str
-
-
-@pytest.fixture
-def cli(
-    database_url: str,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> Callable[..., Awaitable[Run]]:
-    """Run `cautiva ARGS` in this process (a child takes seconds to start) and check its code.
-
-    The command runs in a thread: it starts an event loop of its own, as from a shell.
-    """
-    for key in [key for key in os.environ if key.startswith("CAUTIVA_")]:
-        monkeypatch.delenv(key)
-    monkeypatch.setenv("CAUTIVA_ENV", "development")
-    monkeypatch.setenv("CAUTIVA_DATABASE_URL", database_url)
-    monkeypatch.setenv("CAUTIVA_SECRET_KEY", TEST_SECRET_KEY)
-    monkeypatch.setenv("CAUTIVA_DATA_DIR", str(tmp_path / "var"))
-
-    async def run(*args: str, code: int = 0) -> Run:
-        capsys.readouterr()
-        assert await asyncio.to_thread(main, list(args)) == code
-        captured = capsys.readouterr()
-        return Run(captured.out, captured.err)
-
-    return run
-
-
 async def test_cli_writes_csv_and_xlsx_with_hxl_and_never_an_identifier(
-    runtime: Runtime, cli: Callable[..., Awaitable[Run]], tmp_path: Path
+    runtime: Runtime, cli: Cli, tmp_path: Path
 ) -> None:
     dataset = await seeded(runtime, "cli")
     period = period_of(dataset)
@@ -298,7 +260,7 @@ async def test_cli_writes_csv_and_xlsx_with_hxl_and_never_an_identifier(
 
 
 async def test_cli_refuses_a_looser_threshold_and_bad_options(
-    cli: Callable[..., Awaitable[Run]],
+    cli: Cli,
 ) -> None:
     for args, code, message in [
         (("--by", "point", "--threshold", "3"), 2, "below the operator's small-cell threshold 5"),

@@ -2,63 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
-import json
-import os
 import uuid
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
-import pytest
+from cli_runner import Cli
+from cli_runner import cautiva_env as cautiva_env
+from cli_runner import cli as cli
 from test_alerts_service import submit, violent_answers
 
-from cautiva.cli.main import main
 from cautiva.database import transaction
 from cautiva.models import Point
 from cautiva.runtime import Runtime
-from conftest import TEST_SECRET_KEY
 from factories import create_point
-
-
-@dataclass
-class Run:
-    """What one command printed."""
-
-    stdout: str
-    stderr: str
-
-    def json(self) -> Any:
-        """The printed JSON."""
-        return json.loads(self.stdout)
-
-
-Cli = Callable[..., Awaitable[Run]]
-
-
-@pytest.fixture
-def cli(
-    database_url: str,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> Cli:
-    """Run `cautiva ARGS` in this process, in a thread (it starts its own event loop)."""
-    for key in [key for key in os.environ if key.startswith("CAUTIVA_")]:
-        monkeypatch.delenv(key)
-    monkeypatch.setenv("CAUTIVA_ENV", "development")
-    monkeypatch.setenv("CAUTIVA_DATABASE_URL", database_url)
-    monkeypatch.setenv("CAUTIVA_SECRET_KEY", TEST_SECRET_KEY)
-    monkeypatch.setenv("CAUTIVA_DATA_DIR", str(tmp_path / "var"))
-
-    async def run(*args: str, code: int = 0) -> Run:
-        capsys.readouterr()
-        assert await asyncio.to_thread(main, list(args)) == code
-        captured = capsys.readouterr()
-        return Run(captured.out, captured.err)
-
-    return run
 
 
 async def test_rules_alerts_and_deliveries_from_the_command_line(

@@ -2,62 +2,22 @@
 
 from __future__ import annotations
 
-import json
-import os
+import functools
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
-
-from cautiva.cli.main import main
-from conftest import TEST_SECRET_KEY
-
-
-@dataclass
-class Run:
-    """What one command printed."""
-
-    stdout: str
-    stderr: str
-
-    def json(self) -> Any:
-        """The printed JSON."""
-        return json.loads(self.stdout)
-
+from cli_runner import Run, run_cautiva
+from cli_runner import cautiva_env as cautiva_env
 
 Cli = Callable[..., Run]
 
 
 @pytest.fixture
-def env(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    """The suite's test database in this process's environment, where the settings read it."""
-    ours = {
-        "CAUTIVA_ENV": "development",
-        "CAUTIVA_DATABASE_URL": database_url,
-        "CAUTIVA_SECRET_KEY": TEST_SECRET_KEY,
-        "CAUTIVA_DATA_DIR": str(tmp_path / "var"),
-    }
-    for key in [key for key in os.environ if key.startswith("CAUTIVA_")]:
-        monkeypatch.delenv(key)
-    for key, value in ours.items():
-        monkeypatch.setenv(key, value)
-    return dict(os.environ)
-
-
-@pytest.fixture
-def cli(env: dict[str, str], capsys: pytest.CaptureFixture[str]) -> Cli:
+def cli(cautiva_env: dict[str, str], capsys: pytest.CaptureFixture[str]) -> Cli:
     """Run `cautiva ARGS` in this process (a child takes seconds to start) and check its code."""
-
-    def run(*args: str, code: int = 0) -> Run:
-        capsys.readouterr()
-        assert main(list(args)) == code
-        captured = capsys.readouterr()
-        return Run(captured.out, captured.err)
-
-    return run
+    return functools.partial(run_cautiva, capsys)
 
 
 def test_import_list_add_and_remove(cli: Cli, tmp_path: Path) -> None:

@@ -7,24 +7,21 @@ its own, long before any other test's data, and first purges everything older th
 
 from __future__ import annotations
 
-import asyncio
-import io
 import json
-import os
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from pathlib import Path
 from typing import Any
 
-import pytest
 from analytics_dataset import AnalyticsDataset, make_dataset
+from cli_runner import Cli
+from cli_runner import cautiva_env as cautiva_env
+from cli_runner import cli as cli
 from sqlalchemy import func, select, update
 from test_responses_service import new_email, submit
 
 from cautiva.analytics.service_days import raw_service_days, stored_service_days
-from cautiva.cli.main import main
 from cautiva.cli.retention import apply_purge
 from cautiva.database import transaction
 from cautiva.exports import export_rows
@@ -32,7 +29,6 @@ from cautiva.exports.aggregates import Grouping, aggregate_responses
 from cautiva.models import AccountingSession, Disconnect, Grant, Point, Response, utcnow
 from cautiva.retention.service import PurgePlan, plan_purge
 from cautiva.runtime import Runtime
-from conftest import TEST_SECRET_KEY
 from factories import create_point, full_answers
 
 Figures = dict[tuple[date, int], tuple[int, ...]]
@@ -340,44 +336,7 @@ async def test_open_sessions_and_grants_in_use_keep_their_days_whole(runtime: Ru
     assert names == {"s8", "s9"}
 
 
-@dataclass
-class Run:
-    """What one command printed."""
-
-    stdout: str
-    stderr: str
-
-    def json(self) -> Any:
-        """The printed JSON."""
-        return json.loads(self.stdout)
-
-
-@pytest.fixture
-def cli(
-    database_url: str,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> Callable[..., Awaitable[Run]]:
-    """Run `cautiva ARGS` in a thread of this process, as from a shell without a terminal."""
-    for key in [key for key in os.environ if key.startswith("CAUTIVA_")]:
-        monkeypatch.delenv(key)
-    monkeypatch.setenv("CAUTIVA_ENV", "development")
-    monkeypatch.setenv("CAUTIVA_DATABASE_URL", database_url)
-    monkeypatch.setenv("CAUTIVA_SECRET_KEY", TEST_SECRET_KEY)
-    monkeypatch.setenv("CAUTIVA_DATA_DIR", str(tmp_path / "var"))
-    monkeypatch.setattr("sys.stdin", io.StringIO(""))
-
-    async def run(*args: str, code: int = 0) -> Run:
-        capsys.readouterr()
-        assert await asyncio.to_thread(main, list(args)) == code
-        captured = capsys.readouterr()
-        return Run(captured.out, captured.err)
-
-    return run
-
-
-async def test_cli_dry_run_then_purge(runtime: Runtime, cli: Callable[..., Awaitable[Run]]) -> None:
+async def test_cli_dry_run_then_purge(runtime: Runtime, cli: Cli) -> None:
     await purge(runtime, date(2001, 5, 1))
     point = await create_point(runtime)
     await submit(

@@ -18,8 +18,9 @@ from typing import Any
 
 import httpx
 import pytest
+from browser import WAIT, PortalProcess, phone_browser, portal_fixture
+from browser import chromium_installed as chromium_installed  # autouse
 from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 from sqlalchemy import select
@@ -30,39 +31,13 @@ from cautiva.models import Point, utcnow
 from cautiva.runtime import Runtime
 from cautiva.staff.service import add_user
 from conftest import TEST_SECRET_KEY
-from test_splash_browser import (
-    CHROMEDRIVER,
-    CHROMIUM,
-    PHONE,
-    WAIT,
-    Phone,
-    PortalProcess,
-    _require_browser,
-)
+from test_splash_browser import Phone
 
 HEADER = "rgb(38, 50, 56)"
 """The admin header's background (#263238): the inline stylesheet applied."""
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _chromium_installed() -> None:
-    """Check for the browser before the portal process is started for nothing."""
-    _require_browser()
-
-
-@pytest.fixture(scope="module")
-def portal(
-    database_url: str, tmp_path_factory: pytest.TempPathFactory, artifacts: Path
-) -> Iterator[PortalProcess]:
-    """One portal process for this module, on the suite's test database; its log is kept."""
-    folder = tmp_path_factory.mktemp("admin-portal")
-    process = PortalProcess(database_url, folder / "data", folder / "portal.log").start()
-    try:
-        yield process
-    finally:
-        code = process.stop()
-        (artifacts / "admin-browser-portal.log").write_text(process.log_text())
-        assert code == 0, f"cautiva portal exited with {code}"
+portal = portal_fixture("admin")
 
 
 @pytest.fixture
@@ -76,35 +51,8 @@ def downloads(tmp_path: Path) -> Path:
 @pytest.fixture
 def browser(downloads: Path) -> Iterator[webdriver.Chrome]:
     """Headless Chromium with a phone's screen that saves downloads to `downloads` unasked."""
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for argument in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-dev-shm-usage",
-        f"--window-size={PHONE['width']},{PHONE['height']}",
-        "--no-first-run",
-        "--no-default-browser-check",
-    ):
-        options.add_argument(argument)
-    options.add_experimental_option("mobileEmulation", {"deviceMetrics": PHONE})
-    options.add_experimental_option(
-        "prefs",
-        {
-            "download.default_directory": str(downloads),
-            "download.prompt_for_download": False,
-            "download.directory_upgrade": True,
-            "safebrowsing.enabled": False,
-        },
-    )
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    # An explicit driver path: Selenium Manager is skipped and downloads nothing.
-    driver = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
-    driver.set_page_load_timeout(WAIT)
-    try:
+    with phone_browser(downloads) as driver:
         yield driver
-    finally:
-        driver.quit()
 
 
 class AdminPhone(Phone):

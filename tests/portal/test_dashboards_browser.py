@@ -8,66 +8,22 @@ The pages are kept as `test-artifacts/dashboard-<name>.png`.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-import pytest
 from analytics_dataset import make_dataset
+from browser import PortalProcess, portal_fixture
+from browser import browser as browser  # the fixture, for this module too
+from browser import chromium_installed as chromium_installed  # autouse
 from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.support.ui import Select
 from test_admin_browser import AdminPhone
 from test_admin_pages import user
 
 from cautiva.runtime import Runtime
-from test_splash_browser import CHROMEDRIVER, CHROMIUM, PHONE, WAIT, PortalProcess, _require_browser
 
-
-@pytest.fixture(scope="module", autouse=True)
-def _chromium_installed() -> None:
-    """Check for the browser before the portal process is started for nothing."""
-    _require_browser()
-
-
-@pytest.fixture(scope="module")
-def portal(
-    database_url: str, tmp_path_factory: pytest.TempPathFactory, artifacts: Path
-) -> Iterator[PortalProcess]:
-    """One portal process for this module, on the suite's test database; its log is kept."""
-    folder = tmp_path_factory.mktemp("dashboard-portal")
-    process = PortalProcess(database_url, folder / "data", folder / "portal.log").start()
-    try:
-        yield process
-    finally:
-        code = process.stop()
-        (artifacts / "dashboard-browser-portal.log").write_text(process.log_text())
-        assert code == 0, f"cautiva portal exited with {code}"
-
-
-@pytest.fixture
-def browser() -> Iterator[webdriver.Chrome]:
-    """Headless Chromium with a phone's screen; never downloads a driver (Selenium Manager)."""
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for argument in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-dev-shm-usage",
-        f"--window-size={PHONE['width']},{PHONE['height']}",
-        "--no-first-run",
-        "--no-default-browser-check",
-    ):
-        options.add_argument(argument)
-    options.add_experimental_option("mobileEmulation", {"deviceMetrics": PHONE})
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
-    driver.set_page_load_timeout(WAIT)
-    try:
-        yield driver
-    finally:
-        driver.quit()
+portal = portal_fixture("dashboard")
 
 
 def charts_drawn(phone: AdminPhone) -> list[dict[str, Any]]:

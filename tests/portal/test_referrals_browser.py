@@ -8,10 +8,11 @@ as `test-artifacts/splash-fr-referrals.png` and `test-artifacts/admin-referral-f
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
+from browser import PortalProcess, portal_fixture
+from browser import browser as browser  # the fixture, for this module too
+from browser import chromium_installed as chromium_installed  # autouse
 from selenium import webdriver
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -24,29 +25,9 @@ from cautiva.referrals.service import ServiceFields, add_service, list_services
 from cautiva.runtime import Runtime
 from cautiva.staff.service import add_user
 from splash_pages import mikrotik_query
-from test_splash_browser import ANSWERS, MAX_SURVEY_PAGES, Phone, PortalProcess, _require_browser
-from test_splash_browser import browser as browser  # the fixture, for this module too
+from test_splash_browser import ANSWERS, MAX_SURVEY_PAGES, Phone
 
-
-@pytest.fixture(scope="module", autouse=True)
-def _chromium_installed() -> None:
-    """Check for the browser before the portal process is started for nothing."""
-    _require_browser()
-
-
-@pytest.fixture(scope="module")
-def portal(
-    database_url: str, tmp_path_factory: pytest.TempPathFactory, artifacts: Path
-) -> Iterator[PortalProcess]:
-    """One portal process for this module, on the suite's test database; its log is kept."""
-    folder = tmp_path_factory.mktemp("referrals-portal")
-    process = PortalProcess(database_url, folder / "data", folder / "portal.log").start()
-    try:
-        yield process
-    finally:
-        code = process.stop()
-        (artifacts / "referrals-browser-portal.log").write_text(process.log_text())
-        assert code == 0, f"cautiva portal exited with {code}"
+portal = portal_fixture("referrals")
 
 
 def walk_to_referrals(phone: Phone) -> None:

@@ -11,11 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import html
-import os
-import socket
-import subprocess
 import threading
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -24,11 +20,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-import httpx
 import pytest
+from browser import WAIT, PortalProcess, portal_fixture
+from browser import browser as browser  # the fixture, for this module too
+from browser import chromium_installed as chromium_installed  # autouse
 from selenium import webdriver
 from selenium.common.exceptions import NoSuchElementException, WebDriverException
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webelement import WebElement
@@ -38,16 +35,8 @@ from sqlalchemy import select
 from cautiva.database import transaction
 from cautiva.models import Grant, NasType, Point, Response
 from cautiva.runtime import Runtime
-from conftest import TEST_SECRET_KEY, _in_ci
 from factories import SURVEY_BANDS, create_point
-from radius_harness import CAUTIVA
 from splash_pages import mikrotik_query, uam_url
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
-PHONE = {"width": 390, "height": 844, "pixelRatio": 2}
-WAIT = 10.0
-"""Seconds any one page or router request may take before the test gives up."""
 
 ANSWERS: dict[str, str | list[str]] = {
     "group_size": "2",
@@ -68,91 +57,7 @@ ANSWERS: dict[str, str | list[str]] = {
 MAX_SURVEY_PAGES = 12
 
 
-def free_tcp_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-# --- the portal process -------------------------------------------------------------------------
-
-
-class PortalProcess:
-    """`cautiva portal` on a free port, its output kept in a log file."""
-
-    def __init__(self, database_url: str, data_dir: Path, log_path: Path) -> None:
-        self.port = free_tcp_port()
-        self.log_path = log_path
-        self.env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith("CAUTIVA_")},
-            "CAUTIVA_ENV": "development",
-            "CAUTIVA_DATABASE_URL": database_url,
-            "CAUTIVA_SECRET_KEY": TEST_SECRET_KEY,
-            "CAUTIVA_DATA_DIR": str(data_dir),
-            "CAUTIVA_PORTAL_HOST": "127.0.0.1",
-            "CAUTIVA_PORTAL_PORT": str(self.port),
-        }
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def origin(self) -> str:
-        """Scheme, host and port, as the browser sees them."""
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self, timeout: float = 30.0) -> PortalProcess:
-        """Start the portal and wait until `/healthz` answers."""
-        with self.log_path.open("wb") as log:
-            self.process = subprocess.Popen(
-                [CAUTIVA, "portal", "--log-level", "INFO"],
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                pytest.fail(f"cautiva portal exited at start:\n{self.log_text()[-4000:]}")
-            try:
-                if httpx.get(f"{self.origin}/healthz", timeout=1).status_code == 200:
-                    return self
-            except httpx.TransportError:
-                pass
-            time.sleep(0.1)
-        self.stop()
-        pytest.fail(f"cautiva portal did not answer /healthz:\n{self.log_text()[-4000:]}")
-
-    def log_text(self) -> str:
-        """Everything the portal printed so far."""
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-
-    def stop(self) -> int | None:
-        """Stop the portal with SIGTERM and return its exit code."""
-        if self.process is None:
-            return None
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=5)
-        return self.process.returncode
-
-
-@pytest.fixture(scope="module")
-def portal(
-    database_url: str, tmp_path_factory: pytest.TempPathFactory, artifacts: Path
-) -> Iterator[PortalProcess]:
-    """One portal process for this module, on the suite's test database; its log is kept."""
-    folder = tmp_path_factory.mktemp("portal")
-    process = PortalProcess(database_url, folder / "data", folder / "portal.log").start()
-    try:
-        yield process
-    finally:
-        code = process.stop()
-        (artifacts / "splash-browser-portal.log").write_text(process.log_text())
-        assert code == 0, f"cautiva portal exited with {code}"
+portal = portal_fixture("splash")
 
 
 # --- the fake router ----------------------------------------------------------------------------
@@ -248,51 +153,6 @@ def router() -> Iterator[FakeRouter]:
 
 
 # --- the browser --------------------------------------------------------------------------------
-
-
-def _require_browser() -> None:
-    """Fail under CI, skip elsewhere, when Debian's Chromium or its driver is missing."""
-    missing = [str(path) for path in (CHROMIUM, CHROMEDRIVER) if not os.access(path, os.X_OK)]
-    if not missing:
-        return
-    message = (
-        f"{' and '.join(missing)} missing: install Debian's chromium and chromium-driver "
-        "(make system-deps)"
-    )
-    if _in_ci():
-        pytest.fail(message)
-    pytest.skip(message)
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _chromium_installed() -> None:
-    """Check for the browser before the portal process is started for nothing."""
-    _require_browser()
-
-
-@pytest.fixture
-def browser() -> Iterator[webdriver.Chrome]:
-    """Headless Chromium with a phone's screen; never downloads a driver (Selenium Manager)."""
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for argument in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-dev-shm-usage",
-        f"--window-size={PHONE['width']},{PHONE['height']}",
-        "--no-first-run",
-        "--no-default-browser-check",
-    ):
-        options.add_argument(argument)
-    options.add_experimental_option("mobileEmulation", {"deviceMetrics": PHONE})
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    # An explicit driver path: Selenium Manager is skipped and downloads nothing.
-    driver = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
-    driver.set_page_load_timeout(WAIT)
-    try:
-        yield driver
-    finally:
-        driver.quit()
 
 
 class Phone:
