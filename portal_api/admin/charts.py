@@ -23,11 +23,11 @@ _STYLE = Style(
     foreground_subtle="#666",
     colors=("#1f5f8b", "#c0392b", "#2e8b57", "#8e44ad", "#d68910", "#5d6d7e"),
     font_family="sans-serif",
-    label_font_size=12,
-    major_label_font_size=12,
-    value_font_size=11,
-    title_font_size=15,
-    legend_font_size=12,
+    label_font_size=15,
+    major_label_font_size=15,
+    value_font_size=14,
+    title_font_size=18,
+    legend_font_size=15,
 )
 
 Value = int | float | None
@@ -39,7 +39,7 @@ def _config(title: str, *, height: int) -> dict[str, object]:
     return {
         "title": title,
         "style": _STYLE,
-        "width": 720,
+        "width": 560,  # narrow, so that its text stays readable on a phone
         "height": height,
         "js": [],  # pygal links a tooltip script from a CDN by default: never
         "disable_xml_declaration": False,
@@ -60,7 +60,7 @@ def _image(chart: pygal.graph.graph.Graph, alt: str) -> Markup:
 
 def bars(title: str, items: Sequence[tuple[str, Value]], *, alt: str = "") -> Markup:
     """Horizontal bars, one per (label, value); None (hidden) draws no bar."""
-    chart = pygal.HorizontalBar(**_config(title, height=max(160, 70 + 28 * len(items))))
+    chart = pygal.HorizontalBar(**_config(title, height=max(170, 80 + 32 * len(items))))
     chart.x_labels = [label for label, _ in items]
     chart.add(title, [value for _, value in items])
     return _image(chart, alt or title)
@@ -74,7 +74,7 @@ def stacked(
     alt: str = "",
 ) -> Markup:
     """Stacked horizontal bars: one bar per label, one colour per series, with a legend."""
-    config = _config(title, height=max(180, 90 + 32 * len(labels)))
+    config = _config(title, height=max(190, 100 + 36 * len(labels)))
     config |= {"show_legend": True, "legend_at_bottom": True, "print_values": False}
     chart = pygal.HorizontalStackedBar(**config)
     chart.x_labels = list(labels)
@@ -85,7 +85,7 @@ def stacked(
 
 def timeline(title: str, points: Sequence[tuple[str, Value]], *, alt: str = "") -> Markup:
     """A line over time, one point per (period label, value); None leaves a gap."""
-    config = _config(title, height=280)
+    config = _config(title, height=300)
     config |= {
         "print_values": False,
         "show_dots": len(points) <= 60,
