@@ -11,11 +11,13 @@ import csv
 import io
 import tempfile
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 from datetime import date
 from typing import IO, Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, StreamingResponse
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from cautiva.database import transaction
 from cautiva.errors import CautivaError
@@ -52,15 +54,63 @@ async def exports_page(request: Request, principal: Exporter, session: SessionDe
     )
 
 
-def _period(since: str, until: str) -> tuple[date | None, date | None] | str:
+@dataclass(frozen=True, slots=True)
+class Asked:
+    """The filters of a download as the form sent them."""
+
+    since: str
+    until: str
+    point: str
+    format: str
+    hxl: bool
+
+    def details(self) -> dict[str, object]:
+        """The filters for the audit log."""
+        return {"from": self.since, "to": self.until, "format": self.format, "hxl": self.hxl}
+
+
+def _asked(
+    since: Annotated[str, Query(alias="from")] = "",
+    until: Annotated[str, Query(alias="to")] = "",
+    point: str = "",
+    format: str = "csv",
+    hxl: str = "",
+) -> Asked:
+    return Asked(since, until, point, format, bool(hxl))
+
+
+AskedDep = Annotated[Asked, Depends(_asked)]
+
+
+@dataclass(frozen=True, slots=True)
+class Checked:
+    """The filters of a download, checked: days, point id and the file name's dates."""
+
+    first: date | None
+    last: date | None
+    point_id: int | None
+
+    def stamp(self) -> str:
+        """The period as a file name shows it."""
+        return f"{self.first or 'start'}-{self.last or utcnow().date()}"
+
+
+async def _check(session: AsyncSession, asked: Asked) -> Checked | str:
+    """The checked filters, or the reason they cannot be used."""
     try:
-        first = date.fromisoformat(since) if since else None
-        last = date.fromisoformat(until) if until else None
+        first = date.fromisoformat(asked.since) if asked.since else None
+        last = date.fromisoformat(asked.until) if asked.until else None
     except ValueError:
         return "Dates are written YYYY-MM-DD."
     if first is not None and last is not None and first > last:
         return f"The period starts ({first}) after it ends ({last})."
-    return first, last
+    if asked.format not in ("csv", "xlsx"):
+        return "The format is csv or xlsx."
+    try:
+        point_id = (await get_point(session, ref=asked.point)).id if asked.point else None
+    except CautivaError as error:
+        return str(error)
+    return Checked(first, last, point_id)
 
 
 def _attachment(name: str) -> dict[str, str]:
@@ -84,41 +134,27 @@ def _bad(request: Request, principal: Principal, reason: str) -> HTMLResponse:
 
 @router.get("/responses", response_model=None)
 async def responses_download(
-    request: Request,
-    principal: Exporter,
-    runtime: RuntimeDep,
-    since: Annotated[str, Query(alias="from")] = "",
-    until: Annotated[str, Query(alias="to")] = "",
-    point: str = "",
-    format: str = "csv",
-    hxl: str = "",
+    request: Request, principal: Exporter, runtime: RuntimeDep, asked: AskedDep
 ) -> StreamingResponse | HTMLResponse:
     """One row per response (never an email, MAC, IP, grant or person key), as CSV or XLSX."""
-    period = _period(since, until)
-    if isinstance(period, str):
-        return _bad(request, principal, period)
-    first, last = period
-    if format not in ("csv", "xlsx"):
-        return _bad(request, principal, "The format is csv or xlsx.")
     async with transaction(runtime.sessions) as session:
-        try:
-            point_id = (await get_point(session, ref=point)).id if point else None
-        except CautivaError as error:
-            return _bad(request, principal, str(error))
+        checked = await _check(session, asked)
+        if isinstance(checked, str):
+            return _bad(request, principal, checked)
         await audit(
             session,
             principal=principal,
             action="export.responses",
-            target=point or "all points",
-            details={"from": since, "to": until, "format": format, "hxl": bool(hxl)},
+            target=asked.point or "all points",
+            details=asked.details(),
             now=utcnow(),
         )
-    name = f"cautiva-responses-{first or 'start'}-{last or utcnow().date()}.{format}"
-    headers = _attachment(name)
-    if format == "csv":
-        body = _csv_stream(runtime, first, last, point_id, bool(hxl))
+    first, last, point_id = checked.first, checked.last, checked.point_id
+    headers = _attachment(f"cautiva-responses-{checked.stamp()}.{asked.format}")
+    if asked.format == "csv":
+        body = _csv_stream(runtime, first, last, point_id, asked.hxl)
         return StreamingResponse(body, media_type="text/csv; charset=utf-8", headers=headers)
-    spool = await _xlsx_spool(runtime, first, last, point_id, bool(hxl))
+    spool = await _xlsx_spool(runtime, first, last, point_id, asked.hxl)
     return StreamingResponse(_read_and_close(spool), media_type=XLSX, headers=headers)
 
 
@@ -166,46 +202,35 @@ async def aggregates_download(
     request: Request,
     principal: Exporter,
     runtime: RuntimeDep,
+    asked: AskedDep,
     by: str = "department",
-    since: Annotated[str, Query(alias="from")] = "",
-    until: Annotated[str, Query(alias="to")] = "",
-    point: str = "",
-    format: str = "csv",
-    hxl: str = "",
 ) -> StreamingResponse | HTMLResponse:
     """Responses and people characterised by sex and age per group, small cells left empty."""
-    period = _period(since, until)
-    if isinstance(period, str):
-        return _bad(request, principal, period)
-    first, last = period
     if by not in {g.value for g in Grouping}:
         return _bad(request, principal, "Group by department, municipality, point or week.")
-    if format not in ("csv", "xlsx"):
-        return _bad(request, principal, "The format is csv or xlsx.")
     async with transaction(runtime.sessions) as session:
-        try:
-            point_id = (await get_point(session, ref=point)).id if point else None
-        except CautivaError as error:
-            return _bad(request, principal, str(error))
+        checked = await _check(session, asked)
+        if isinstance(checked, str):
+            return _bad(request, principal, checked)
         table = await aggregate_responses(
             session,
             grouping=Grouping(by),
-            since=first,
-            until=last,
-            point_id=point_id,
+            since=checked.first,
+            until=checked.last,
+            point_id=checked.point_id,
             threshold=runtime.settings.analytics.small_cell_threshold,
         )
         await audit(
             session,
             principal=principal,
             action="export.aggregates",
-            target=point or "all points",
-            details={"by": by, "from": since, "to": until, "format": format, "hxl": bool(hxl)},
+            target=asked.point or "all points",
+            details={"by": by, **asked.details()},
             now=utcnow(),
         )
-    name = f"cautiva-aggregates-by-{by}-{first or 'start'}-{last or utcnow().date()}.{format}"
-    tags = table.hxl if hxl else None
-    if format == "csv":
+    name = f"cautiva-aggregates-by-{by}-{checked.stamp()}.{asked.format}"
+    tags = table.hxl if asked.hxl else None
+    if asked.format == "csv":
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         writer.writerow(table.columns)
