@@ -23,9 +23,10 @@ from starlette.datastructures import UploadFile as StarletteUploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from cautiva.accounting.service import list_sessions
+from cautiva.alerts.service import set_offline_minutes
 from cautiva.content.media import MAX_POSTER_BYTES, store_video
 from cautiva.content.service import list_portal_texts, portal_text, set_portal_text
-from cautiva.errors import CautivaError
+from cautiva.errors import CautivaError, InvalidInput
 from cautiva.fieldwork.service import Location, locations, overview, relocate, retire
 from cautiva.forms.repository import SurveyFormRepository
 from cautiva.forms.service import assign_form, list_forms
@@ -346,6 +347,7 @@ async def point_page(
         forms=await list_forms(session),
         current_full=full,
         current_followup=followup,
+        offline_default=runtime.settings.alerts.offline_minutes,
     )
 
 
@@ -518,6 +520,38 @@ async def set_bandwidth(
         details={k: v for k, v in rates.items() if v is not None},
     )
     return _after(f"/admin/points/{quote(point.nas_id)}", "Bandwidth saved.")
+
+
+@router.post("/points/{nas_id}/offline-alert")
+async def set_offline_alert(
+    nas_id: str, request: Request, principal: ManagePoints, session: SessionDep
+) -> Response:
+    """Set how long the point may stay unheard before an offline alert (empty: the default)."""
+    raw = _text(await request.form(), "minutes")
+    try:
+        if raw and not raw.isdigit():
+            raise InvalidInput("minutes: a whole number, please")
+        point = await set_offline_minutes(
+            session, point_ref=nas_id, minutes=int(raw) if raw else None
+        )
+    except CautivaError as error:
+        return page(
+            request,
+            "message.html",
+            title="Offline alert",
+            principal=principal,
+            status_code=422,
+            text=str(error),
+        )
+    await audit(
+        session,
+        principal=principal,
+        action="point.set",
+        target=point.nas_id,
+        now=utcnow(),
+        details={"offline_alert_minutes": point.offline_alert_minutes},
+    )
+    return _after(f"/admin/points/{quote(point.nas_id)}", "Offline alert saved.")
 
 
 @router.post("/points/{nas_id}/rotate")

@@ -12,9 +12,10 @@ import pytest
 from cautiva.credentials import heartbeat_key
 from cautiva.database import transaction
 from cautiva.forms.service import ensure_default_forms
-from cautiva.models import utcnow
+from cautiva.models import Point, utcnow
 from cautiva.runtime import Runtime
 from cautiva.staff.service import add_user
+from factories import create_point
 from portal_api.app import create_app
 
 
@@ -203,3 +204,36 @@ async def test_technician_sets_a_message_with_a_video_and_views_are_counted(
         "/admin/messages", data={"lang": "ht", "body": "x"}, files={"video": ("a.mp4", mp4)}
     )
     assert no_token.status_code == 403
+
+
+async def test_technician_sets_how_long_a_point_may_stay_unheard_before_an_alert(
+    runtime: Runtime, http: httpx.AsyncClient
+) -> None:
+    point = await create_point(runtime)
+    await sign_in(http, *await user(runtime, "technician"))
+    page = await http.get(f"/admin/points/{point.nas_id}")
+    default = runtime.settings.alerts.offline_minutes
+    assert f"the default, {default}" in page.text
+    for bad in ("ten", "1"):
+        refused = await http.post(
+            f"/admin/points/{point.nas_id}/offline-alert",
+            data={"csrf": csrf_of(page.text), "minutes": bad},
+        )
+        assert refused.status_code == 422 and "minutes" in refused.text
+    saved = await http.post(
+        f"/admin/points/{point.nas_id}/offline-alert",
+        data={"csrf": csrf_of(page.text), "minutes": "45"},
+    )
+    assert saved.status_code == 303
+    page = await http.get(saved.headers["location"])
+    assert (
+        "Offline alert saved." in page.text
+        and 'name="minutes" inputmode="numeric" value="45"' in page.text
+    )
+    cleared = await http.post(
+        f"/admin/points/{point.nas_id}/offline-alert", data={"csrf": csrf_of(page.text)}
+    )
+    assert cleared.status_code == 303
+    async with runtime.sessions() as session:
+        stored = await session.get(Point, point.id)
+        assert stored is not None and stored.offline_alert_minutes is None
