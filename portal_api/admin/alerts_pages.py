@@ -6,12 +6,14 @@ Analysts and admins see and handle alerts (`view_dashboards`) and write rules
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Annotated
+from collections.abc import Awaitable, Mapping
+from datetime import datetime
+from typing import Annotated, Protocol
 from urllib.parse import quote, urlsplit
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData
 
 from cautiva.alerts.service import (
@@ -25,8 +27,8 @@ from cautiva.alerts.service import (
     retry_delivery,
     set_rule_active,
 )
-from cautiva.errors import CautivaError
-from cautiva.models import DeliveryState, Severity, utcnow
+from cautiva.errors import CautivaError, InvalidInput
+from cautiva.models import Alert, DeliveryState, Severity, utcnow
 from cautiva.points.service import list_points
 from cautiva.staff.roles import Right, can
 from cautiva.staff.service import Principal, audit
@@ -34,6 +36,15 @@ from portal_api.admin.auth import allowed
 from portal_api.admin.pages import page
 from portal_api.deps import RuntimeDep, SessionDep
 from portal_api.errors import status_of
+
+
+class AlertAction(Protocol):
+    """A change of an alert's state made in someone's name."""
+
+    def __call__(
+        self, session: AsyncSession, *, alert_id: int, by: str, now: datetime, webhooks: bool
+    ) -> Awaitable[Alert]: ...
+
 
 router = APIRouter(prefix="/admin/alerts", include_in_schema=False)
 
@@ -95,18 +106,28 @@ async def alerts_page(
     )
 
 
-@router.post("/{alert_id}/acknowledge")
-async def acknowledge(
+_ACTIONS: dict[str, tuple[AlertAction, str, str]] = {
+    "acknowledge": (acknowledge_alert, "Acknowledge", "acknowledged"),
+    "close": (close_alert, "Close", "closed"),
+}
+
+
+@router.post("/{alert_id}/{action}")
+async def act_on_alert(
     alert_id: int,
+    action: str,
     request: Request,
     principal: ViewAlerts,
     session: SessionDep,
     runtime: RuntimeDep,
 ) -> Response:
-    """Say someone is handling an open alert."""
+    """Acknowledge an open alert (someone is on it), or close an open or acknowledged one."""
+    if action not in _ACTIONS:
+        return _refused(request, principal, "Alert", InvalidInput(f"no action {action!r}"))
+    change, verb, done = _ACTIONS[action]
     now = utcnow()
     try:
-        alert = await acknowledge_alert(
+        alert = await change(
             session,
             alert_id=alert_id,
             by=principal.actor,
@@ -114,35 +135,11 @@ async def acknowledge(
             webhooks=bool(runtime.settings.alerts.webhook_url),
         )
     except CautivaError as error:
-        return _refused(request, principal, "Acknowledge", error)
+        return _refused(request, principal, verb, error)
     await audit(
-        session, principal=principal, action="alert.acknowledge", target=str(alert.id), now=now
+        session, principal=principal, action=f"alert.{action}", target=str(alert.id), now=now
     )
-    return _after("/admin/alerts", f"Alert {alert.id} acknowledged.")
-
-
-@router.post("/{alert_id}/close")
-async def close(
-    alert_id: int,
-    request: Request,
-    principal: ViewAlerts,
-    session: SessionDep,
-    runtime: RuntimeDep,
-) -> Response:
-    """Close an open or acknowledged alert."""
-    now = utcnow()
-    try:
-        alert = await close_alert(
-            session,
-            alert_id=alert_id,
-            by=principal.actor,
-            now=now,
-            webhooks=bool(runtime.settings.alerts.webhook_url),
-        )
-    except CautivaError as error:
-        return _refused(request, principal, "Close", error)
-    await audit(session, principal=principal, action="alert.close", target=str(alert.id), now=now)
-    return _after("/admin/alerts", f"Alert {alert.id} closed.")
+    return _after("/admin/alerts", f"Alert {alert.id} {done}.")
 
 
 async def _rules_page(

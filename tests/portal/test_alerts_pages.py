@@ -124,6 +124,10 @@ async def test_an_analyst_writes_a_rule_and_handles_the_alert_it_raises(
             f"/admin/alerts/{alert_id}/acknowledge", data={"csrf": csrf_of(page.text)}
         )
         assert again.status_code == 422 and "only an open alert" in again.text
+        unknown = await http.post(
+            f"/admin/alerts/{alert_id}/reopen", data={"csrf": csrf_of(page.text)}
+        )
+        assert unknown.status_code == 422 and "no action" in unknown.text
         closed = await http.post(
             f"/admin/alerts/{alert_id}/close", data={"csrf": csrf_of(page.text)}
         )
