@@ -18,6 +18,7 @@ from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData
 from starlette.datastructures import UploadFile as StarletteUploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -30,7 +31,7 @@ from cautiva.errors import CautivaError, InvalidInput
 from cautiva.fieldwork.service import Location, locations, overview, relocate, retire
 from cautiva.forms.repository import SurveyFormRepository
 from cautiva.forms.service import assign_form, list_forms
-from cautiva.models import FormKind, NasType, utcnow
+from cautiva.models import FormKind, NasType, Point, utcnow
 from cautiva.points.service import (
     NewPoint,
     PointChanges,
@@ -124,6 +125,28 @@ def page(
 
 def _after(path: str, done: str) -> RedirectResponse:
     return RedirectResponse(f"{path}?done={quote(done)}", status_code=303)
+
+
+def _refused(request: Request, principal: Principal, title: str, text: str) -> HTMLResponse:
+    """The page that says why a form was not saved (422)."""
+    return page(
+        request, "message.html", title=title, principal=principal, status_code=422, text=text
+    )
+
+
+async def _point_saved(
+    session: AsyncSession, principal: Principal, point: Point, details: dict[str, Any], done: str
+) -> RedirectResponse:
+    """Audit a change of a point's settings and go back to its page."""
+    await audit(
+        session,
+        principal=principal,
+        action="point.set",
+        target=point.nas_id,
+        now=utcnow(),
+        details=details,
+    )
+    return _after(f"/admin/points/{quote(point.nas_id)}", done)
 
 
 def _text(form: FormData, name: str) -> str:
@@ -385,14 +408,7 @@ async def set_forms(
                 kind=kind,
             )
         except CautivaError as error:
-            return page(
-                request,
-                "message.html",
-                title="Survey forms",
-                principal=principal,
-                status_code=422,
-                text=str(error),
-            )
+            return _refused(request, principal, "Survey forms", str(error))
         chosen[field] = value
     await audit(
         session,
@@ -468,23 +484,8 @@ async def edit_point(
             changes=PointChanges(name=name, ssid=ssid or None, clear_ssid=not ssid),
         )
     except CautivaError as error:
-        return page(
-            request,
-            "message.html",
-            title="Edit",
-            principal=principal,
-            status_code=422,
-            text=str(error),
-        )
-    await audit(
-        session,
-        principal=principal,
-        action="point.set",
-        target=point.nas_id,
-        now=utcnow(),
-        details={"name": name, "ssid": ssid},
-    )
-    return _after(f"/admin/points/{quote(point.nas_id)}", "Saved.")
+        return _refused(request, principal, "Edit", str(error))
+    return await _point_saved(session, principal, point, {"name": name, "ssid": ssid}, "Saved.")
 
 
 @router.post("/points/{nas_id}/bandwidth")
@@ -497,13 +498,8 @@ async def set_bandwidth(
     for field in ("rate_down", "rate_up"):
         raw = _text(form, field)
         if raw and not raw.isdigit():
-            return page(
-                request,
-                "message.html",
-                title="Bandwidth",
-                principal=principal,
-                status_code=422,
-                text=f"{field}: a whole number of kbit/s, please",
+            return _refused(
+                request, principal, "Bandwidth", f"{field}: a whole number of kbit/s, please"
             )
         rates[field] = int(raw) if raw else None
     point = await update_point(
@@ -511,15 +507,13 @@ async def set_bandwidth(
         ref=nas_id,
         changes=PointChanges(rate_down_kbps=rates["rate_down"], rate_up_kbps=rates["rate_up"]),
     )
-    await audit(
+    return await _point_saved(
         session,
-        principal=principal,
-        action="point.set",
-        target=point.nas_id,
-        now=utcnow(),
-        details={k: v for k, v in rates.items() if v is not None},
+        principal,
+        point,
+        {k: v for k, v in rates.items() if v is not None},
+        "Bandwidth saved.",
     )
-    return _after(f"/admin/points/{quote(point.nas_id)}", "Bandwidth saved.")
 
 
 @router.post("/points/{nas_id}/offline-alert")
@@ -535,23 +529,14 @@ async def set_offline_alert(
             session, point_ref=nas_id, minutes=int(raw) if raw else None
         )
     except CautivaError as error:
-        return page(
-            request,
-            "message.html",
-            title="Offline alert",
-            principal=principal,
-            status_code=422,
-            text=str(error),
-        )
-    await audit(
+        return _refused(request, principal, "Offline alert", str(error))
+    return await _point_saved(
         session,
-        principal=principal,
-        action="point.set",
-        target=point.nas_id,
-        now=utcnow(),
-        details={"offline_alert_minutes": point.offline_alert_minutes},
+        principal,
+        point,
+        {"offline_alert_minutes": point.offline_alert_minutes},
+        "Offline alert saved.",
     )
-    return _after(f"/admin/points/{quote(point.nas_id)}", "Offline alert saved.")
 
 
 @router.post("/points/{nas_id}/rotate")
