@@ -9,12 +9,11 @@ from __future__ import annotations
 from collections.abc import Awaitable, Mapping
 from datetime import datetime
 from typing import Annotated, Protocol
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
-from starlette.datastructures import FormData
 
 from cautiva.alerts.service import (
     STATES,
@@ -33,7 +32,7 @@ from cautiva.points.service import list_points
 from cautiva.staff.roles import Right, can
 from cautiva.staff.service import Principal, audit
 from portal_api.admin.auth import allowed
-from portal_api.admin.pages import page
+from portal_api.admin.pages import after, form_text, page, refused
 from portal_api.deps import RuntimeDep, SessionDep
 from portal_api.errors import status_of
 
@@ -53,26 +52,10 @@ ManageRules = Annotated[Principal, allowed(Right.MANAGE_ALERT_RULES)]
 FILTERS = (*STATES, "all")
 
 
-def _after(path: str, done: str) -> RedirectResponse:
-    return RedirectResponse(f"{path}?done={quote(done)}", status_code=303)
-
-
-def _text(form: FormData, name: str) -> str:
-    value = form.get(name)
-    return value.strip() if isinstance(value, str) else ""
-
-
 def _refused(
     request: Request, principal: Principal, title: str, error: CautivaError
 ) -> HTMLResponse:
-    return page(
-        request,
-        "message.html",
-        title=title,
-        principal=principal,
-        status_code=status_of(error),
-        text=str(error),
-    )
+    return refused(request, principal, title, str(error), status_of(error))
 
 
 def _webhook_target(url: str) -> str | None:
@@ -139,7 +122,7 @@ async def act_on_alert(
     await audit(
         session, principal=principal, action=f"alert.{action}", target=str(alert.id), now=now
     )
-    return _after("/admin/alerts", f"Alert {alert.id} {done}.")
+    return after("/admin/alerts", f"Alert {alert.id} {done}.")
 
 
 async def _rules_page(
@@ -175,8 +158,8 @@ async def rules_page(request: Request, principal: ManageRules, session: SessionD
 async def new_rule(request: Request, principal: ManageRules, session: SessionDep) -> Response:
     """Add a rule (checked first: a wrong expression is shown, not stored)."""
     form = await request.form()
-    name, expression = _text(form, "name"), _text(form, "expression")
-    severity = _text(form, "severity")
+    name, expression = form_text(form, "name"), form_text(form, "expression")
+    severity = form_text(form, "severity")
     points = [v.strip() for v in form.getlist("points") if isinstance(v, str) and v.strip()]
     values = {"name": name, "expression": expression, "severity": severity, "points": points}
     now = utcnow()
@@ -210,7 +193,7 @@ async def new_rule(request: Request, principal: ManageRules, session: SessionDep
     if added.unknown:
         names = ", ".join(f"${{{name}}}" for name in added.unknown)
         done += f" Note: no published form asks {names} yet; the rule matches once one does."
-    return _after("/admin/alerts/rules", done)
+    return after("/admin/alerts/rules", done)
 
 
 @router.post("/rules/{rule_id}/{action}")
@@ -235,7 +218,7 @@ async def switch_rule(
     await audit(
         session, principal=principal, action=f"alert_rule.{action}", target=rule.name, now=now
     )
-    return _after("/admin/alerts/rules", f"Rule {action}d.")
+    return after("/admin/alerts/rules", f"Rule {action}d.")
 
 
 @router.get("/deliveries", response_class=HTMLResponse)
@@ -267,4 +250,4 @@ async def retry(
     await audit(
         session, principal=principal, action="webhook.retry", target=str(delivery.id), now=now
     )
-    return _after("/admin/alerts/deliveries", f"Delivery {delivery.id} queued again.")
+    return after("/admin/alerts/deliveries", f"Delivery {delivery.id} queued again.")

@@ -41,7 +41,7 @@ from cautiva.points.service import list_points
 from cautiva.staff.service import Principal
 from portal_api.admin import charts
 from portal_api.admin.auth import ViewDashboards
-from portal_api.admin.pages import page
+from portal_api.admin.pages import page, refused
 from portal_api.deps import RuntimeDep, SessionDep
 
 router = APIRouter(prefix="/admin/dashboards", include_in_schema=False)
@@ -479,13 +479,8 @@ def parse_filters(params: Mapping[str, str], *, known: Places, today: date) -> F
 
 
 def _bad(request: Request, principal: Principal, reason: str) -> HTMLResponse:
-    return page(
-        request,
-        "message.html",
-        title="Cannot show this dashboard",
-        status_code=400,
-        principal=principal,
-        text=f"{reason[:1].upper()}{reason[1:]}.",
+    return refused(
+        request, principal, "Cannot show this dashboard", f"{reason[:1].upper()}{reason[1:]}.", 400
     )
 
 

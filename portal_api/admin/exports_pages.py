@@ -30,7 +30,7 @@ from cautiva.runtime import Runtime
 from cautiva.staff.roles import Right
 from cautiva.staff.service import Principal, audit
 from portal_api.admin.auth import allowed
-from portal_api.admin.pages import page
+from portal_api.admin.pages import page, refused
 from portal_api.deps import RuntimeDep, SessionDep
 
 router = APIRouter(prefix="/admin/exports", include_in_schema=False)
@@ -122,14 +122,7 @@ def _attachment(name: str) -> dict[str, str]:
 
 
 def _bad(request: Request, principal: Principal, reason: str) -> HTMLResponse:
-    return page(
-        request,
-        "message.html",
-        title="Cannot export",
-        status_code=400,
-        principal=principal,
-        text=reason,
-    )
+    return refused(request, principal, "Cannot export", reason, 400)
 
 
 @router.get("/responses", response_model=None)

@@ -123,14 +123,22 @@ def page(
     return response
 
 
-def _after(path: str, done: str) -> RedirectResponse:
+def after(path: str, done: str) -> RedirectResponse:
+    """Back to `path` after a form, with its "done" line shown on top."""
     return RedirectResponse(f"{path}?done={quote(done)}", status_code=303)
 
 
-def _refused(request: Request, principal: Principal, title: str, text: str) -> HTMLResponse:
-    """The page that says why a form was not saved (422)."""
+def refused(
+    request: Request, principal: Principal, title: str, text: str, status_code: int = 422
+) -> HTMLResponse:
+    """The page that says why a request was not done (422: a form that was not saved)."""
     return page(
-        request, "message.html", title=title, principal=principal, status_code=422, text=text
+        request,
+        "message.html",
+        title=title,
+        principal=principal,
+        status_code=status_code,
+        text=text,
     )
 
 
@@ -146,10 +154,11 @@ async def _point_saved(
         now=utcnow(),
         details=details,
     )
-    return _after(f"/admin/points/{quote(point.nas_id)}", done)
+    return after(f"/admin/points/{quote(point.nas_id)}", done)
 
 
-def _text(form: FormData, name: str) -> str:
+def form_text(form: FormData, name: str) -> str:
+    """A form field as stripped text ("" when missing or a file)."""
     value = form.get(name)
     return value.strip() if isinstance(value, str) else ""
 
@@ -208,10 +217,10 @@ def _safe_next(target: str) -> str:
 async def login(request: Request, session: SessionDep, runtime: RuntimeDep) -> Response:
     """Check the email and password; on success set the staff cookie."""
     form = await request.form()
-    sent = _text(form, "csrf")
+    sent = form_text(form, "csrf")
     expected = request.cookies.get(LOGIN_COOKIE, "")
-    email = _text(form, "email")
-    target = _safe_next(_text(form, "next") or "/admin")
+    email = form_text(form, "email")
+    target = _safe_next(form_text(form, "next") or "/admin")
     if not sent or not secrets.compare_digest(sent, expected):
         return page(
             request,
@@ -301,7 +310,7 @@ async def new_point(request: Request, principal: ManagePoints, session: SessionD
     """Add a point, then show it."""
     form = await request.form()
     values = {
-        name: _text(form, name)
+        name: form_text(form, name)
         for name in ("name", "nas_id", "nas_type", "department", "municipality", "site_type")
     }
     try:
@@ -334,7 +343,7 @@ async def new_point(request: Request, principal: ManagePoints, session: SessionD
         now=utcnow(),
         details={"nas_type": point.nas_type},
     )
-    return _after(f"/admin/points/{quote(point.nas_id)}", "Point added.")
+    return after(f"/admin/points/{quote(point.nas_id)}", "Point added.")
 
 
 @router.get("/points/{nas_id}", response_class=HTMLResponse)
@@ -395,7 +404,7 @@ async def set_forms(
     point = await get_point(session, ref=nas_id)
     chosen = {}
     for field, kind in (("full", FormKind.FULL), ("followup", FormKind.FOLLOWUP)):
-        value = _text(form, field)
+        value = form_text(form, field)
         if not value:
             continue
         form_id, _, version = value.partition("@")
@@ -408,7 +417,7 @@ async def set_forms(
                 kind=kind,
             )
         except CautivaError as error:
-            return _refused(request, principal, "Survey forms", str(error))
+            return refused(request, principal, "Survey forms", str(error))
         chosen[field] = value
     await audit(
         session,
@@ -418,7 +427,7 @@ async def set_forms(
         now=utcnow(),
         details=chosen,
     )
-    return _after(f"/admin/points/{quote(point.nas_id)}", "Forms saved.")
+    return after(f"/admin/points/{quote(point.nas_id)}", "Forms saved.")
 
 
 @router.get("/points/{nas_id}/config")
@@ -453,9 +462,9 @@ async def relocate_point(
     form = await request.form()
     point = await get_point(session, ref=nas_id)
     to = Location(
-        department=_text(form, "department") or None,
-        municipality=_text(form, "municipality") or None,
-        site_type=_text(form, "site_type") or None,
+        department=form_text(form, "department") or None,
+        municipality=form_text(form, "municipality") or None,
+        site_type=form_text(form, "site_type") or None,
     )
     now = utcnow()
     await relocate(session, point=point, to=to, moved_by=principal.actor, now=now)
@@ -467,7 +476,7 @@ async def relocate_point(
         now=now,
         details={"municipality": to.municipality, "department": to.department},
     )
-    return _after(f"/admin/points/{quote(point.nas_id)}", "Move recorded.")
+    return after(f"/admin/points/{quote(point.nas_id)}", "Move recorded.")
 
 
 @router.post("/points/{nas_id}/edit")
@@ -476,7 +485,7 @@ async def edit_point(
 ) -> Response:
     """Rename a point or change its SSID (the script and poster must then be redone)."""
     form = await request.form()
-    name, ssid = _text(form, "name"), _text(form, "ssid")
+    name, ssid = form_text(form, "name"), form_text(form, "ssid")
     try:
         point = await update_point(
             session,
@@ -484,7 +493,7 @@ async def edit_point(
             changes=PointChanges(name=name, ssid=ssid or None, clear_ssid=not ssid),
         )
     except CautivaError as error:
-        return _refused(request, principal, "Edit", str(error))
+        return refused(request, principal, "Edit", str(error))
     return await _point_saved(session, principal, point, {"name": name, "ssid": ssid}, "Saved.")
 
 
@@ -496,9 +505,9 @@ async def set_bandwidth(
     form = await request.form()
     rates: dict[str, int | None] = {}
     for field in ("rate_down", "rate_up"):
-        raw = _text(form, field)
+        raw = form_text(form, field)
         if raw and not raw.isdigit():
-            return _refused(
+            return refused(
                 request, principal, "Bandwidth", f"{field}: a whole number of kbit/s, please"
             )
         rates[field] = int(raw) if raw else None
@@ -521,7 +530,7 @@ async def set_offline_alert(
     nas_id: str, request: Request, principal: ManagePoints, session: SessionDep
 ) -> Response:
     """Set how long the point may stay unheard before an offline alert (empty: the default)."""
-    raw = _text(await request.form(), "minutes")
+    raw = form_text(await request.form(), "minutes")
     try:
         if raw and not raw.isdigit():
             raise InvalidInput("minutes: a whole number, please")
@@ -529,7 +538,7 @@ async def set_offline_alert(
             session, point_ref=nas_id, minutes=int(raw) if raw else None
         )
     except CautivaError as error:
-        return _refused(request, principal, "Offline alert", str(error))
+        return refused(request, principal, "Offline alert", str(error))
     return await _point_saved(
         session,
         principal,
@@ -552,7 +561,7 @@ async def rotate_point_secret(
         target=point.nas_id,
         now=utcnow(),
     )
-    return _after(
+    return after(
         f"/admin/points/{quote(point.nas_id)}",
         "New secret: download the script again and apply it on the router.",
     )
@@ -566,7 +575,7 @@ async def retire_point(nas_id: str, principal: ManagePoints, session: SessionDep
     await audit(
         session, principal=principal, action="point.retire", target=point.nas_id, now=utcnow()
     )
-    return _after(f"/admin/points/{quote(point.nas_id)}", "Point retired.")
+    return after(f"/admin/points/{quote(point.nas_id)}", "Point retired.")
 
 
 @router.post("/sessions/{session_id}/disconnect", response_class=HTMLResponse)
@@ -640,7 +649,7 @@ async def set_message(
     limit = settings.admin.video_max_mb * 1024 * 1024
     # Starlette spools big parts to disk; the file's size is checked on reading, to the limit.
     form = await request.form(max_files=2, max_fields=10)
-    lang, ref, body = _text(form, "lang"), _text(form, "point"), _text(form, "body")
+    lang, ref, body = form_text(form, "lang"), form_text(form, "point"), form_text(form, "body")
     try:
         point = await get_point(session, ref=ref) if ref else None
         video = await _upload(form, "video", limit)
@@ -675,4 +684,4 @@ async def set_message(
         now=utcnow(),
         details={"lang": lang, "video": name},
     )
-    return _after("/admin/messages", "Message saved.")
+    return after("/admin/messages", "Message saved.")

@@ -7,10 +7,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Annotated, Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData
 from starlette.datastructures import UploadFile as StarletteUploadFile
@@ -34,7 +33,7 @@ from cautiva.referrals.service import (
 from cautiva.staff.roles import Right
 from cautiva.staff.service import Principal, audit
 from portal_api.admin.auth import allowed
-from portal_api.admin.pages import page
+from portal_api.admin.pages import after, form_text, page, refused
 from portal_api.deps import SessionDep
 from portal_api.splash.texts import LANGUAGES
 
@@ -54,17 +53,8 @@ _TEXT_FIELDS = (
 )
 
 
-def _text(form: FormData, name: str) -> str:
-    value = form.get(name)
-    return value.strip() if isinstance(value, str) else ""
-
-
 def _chosen(form: FormData, name: str) -> list[str]:
     return [v for v in form.getlist(name) if isinstance(v, str)]
-
-
-def _after(path: str, done: str) -> RedirectResponse:
-    return RedirectResponse(f"{path}?done={quote(done)}", status_code=303)
 
 
 def _values_of(service: ReferralService, needs: Sequence[str]) -> dict[str, Any]:
@@ -78,12 +68,12 @@ def _values_of(service: ReferralService, needs: Sequence[str]) -> dict[str, Any]
 
 
 def _values_sent(form: FormData) -> dict[str, Any]:
-    values: dict[str, Any] = {name: _text(form, name) for name in _TEXT_FIELDS}
+    values: dict[str, Any] = {name: form_text(form, name) for name in _TEXT_FIELDS}
     values |= {
         "needs": _chosen(form, "needs"),
-        "needs_other": _text(form, "needs_other"),
+        "needs_other": form_text(form, "needs_other"),
         "languages": _chosen(form, "languages"),
-        "languages_other": _text(form, "languages_other"),
+        "languages_other": form_text(form, "languages_other"),
     }
     return values
 
@@ -137,14 +127,7 @@ async def _service_or_page(
     try:
         return await get_service(session, service_id=service_id)
     except NotFound as error:
-        return page(
-            request,
-            "message.html",
-            title="Not found",
-            principal=principal,
-            status_code=404,
-            text=str(error),
-        )
+        return refused(request, principal, "Not found", str(error), 404)
 
 
 @router.get("", response_class=HTMLResponse)
@@ -201,7 +184,7 @@ async def new_referral(
         now=utcnow(),
         details={"name": service.name, "department": service.department},
     )
-    return _after("/admin/referrals", " ".join(["Service added.", *saved.warnings]))
+    return after("/admin/referrals", " ".join(["Service added.", *saved.warnings]))
 
 
 @router.post("/import", response_class=HTMLResponse)
@@ -245,7 +228,7 @@ async def import_referrals(
         details={"added": result.added, "updated": result.updated},
     )
     done = f"Imported: {result.added} added, {result.updated} updated."
-    return _after("/admin/referrals", " ".join([done, *result.warnings]))
+    return after("/admin/referrals", " ".join([done, *result.warnings]))
 
 
 @router.get("/{service_id}", response_class=HTMLResponse)
@@ -283,7 +266,7 @@ async def edit_referral(
         now=utcnow(),
         details={"name": saved.service.name, "department": saved.service.department},
     )
-    return _after("/admin/referrals", " ".join(["Service saved.", *saved.warnings]))
+    return after("/admin/referrals", " ".join(["Service saved.", *saved.warnings]))
 
 
 @router.post("/{service_id}/active", response_class=HTMLResponse)
@@ -291,18 +274,11 @@ async def referral_active(
     service_id: int, request: Request, principal: ManageReferrals, session: SessionDep
 ) -> Response:
     """Turn a service off (people stop seeing it) or on again."""
-    active = _text(await request.form(), "active") == "yes"
+    active = form_text(await request.form(), "active") == "yes"
     try:
         service = await set_service_active(session, service_id=service_id, active=active)
     except NotFound as error:
-        return page(
-            request,
-            "message.html",
-            title="Not found",
-            principal=principal,
-            status_code=404,
-            text=str(error),
-        )
+        return refused(request, principal, "Not found", str(error), 404)
     await audit(
         session,
         principal=principal,
@@ -311,4 +287,4 @@ async def referral_active(
         now=utcnow(),
         details={"name": service.name},
     )
-    return _after("/admin/referrals", "Service turned on." if active else "Service turned off.")
+    return after("/admin/referrals", "Service turned on." if active else "Service turned off.")
